@@ -1,0 +1,282 @@
+"""Canonical JSON bytes (RFC 8785, JCS) and the strict parser for incoming records.
+
+Every record version is stored, hashed and signed as its canonical bytes, so two nodes must
+produce the very same bytes for the same value on any machine. RFC 8785 fixes the form:
+no whitespace, object keys sorted by UTF-16 code units, strings escaped minimally, numbers
+written as ECMAScript's ``Number.prototype.toString`` writes them.
+
+One documented extension: RFC 8785 treats every number as an IEEE double, which would
+silently corrupt integers beyond 2^53 that real STIX cyber-observable fields carry. We write
+a Python ``int`` as its exact decimal digits. This equals RFC 8785 wherever RFC 8785 is
+defined (|n| <= 2^53) and keeps larger integers intact. A ``float`` always follows
+ECMAScript, even when integral: ``1.0`` is ``1`` and ``1e300`` is ``1e+300``.
+
+Speed matters (every write and every received record goes through here), so the common
+case is handed to the C JSON encoder: without floats and without object keys outside the
+Basic Multilingual Plane, ``json.dumps(sort_keys=True, ensure_ascii=False, compact)`` is
+already JCS. One cheap walk decides; anything else goes to the full serialiser below.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from typing import TypeAlias
+
+JSONValue: TypeAlias = "bool | int | float | str | list[JSONValue] | dict[str, JSONValue] | None"
+
+#: Deepest nesting canonicalize accepts; deeper values (or cycles) are refused, not recursed.
+MAX_CANONICAL_DEPTH = 256
+
+# A character outside the BMP is two UTF-16 code units (a surrogate pair), so its order
+# against U+E000..U+FFFF differs between code points and code units.
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class CanonicalError(ValueError):
+    """A value or input text that has no canonical form (or is not acceptable JSON)."""
+
+
+def sha256_hex(data: bytes) -> str:
+    """Hex SHA-256, the hash used for record versions, agreements and envelopes."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def canonicalize(value: JSONValue) -> bytes:
+    """Return the RFC 8785 canonical UTF-8 bytes of ``value`` (exact big integers).
+
+    Raises CanonicalError for NaN/Infinity, lone surrogates, non-string keys, unsupported
+    types and nesting deeper than MAX_CANONICAL_DEPTH.
+    """
+    try:
+        if _fast_path_ok(value):
+            text = json.dumps(
+                value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+            )
+        else:
+            parts: list[str] = []
+            _write(value, parts, 0)
+            text = "".join(parts)
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise CanonicalError("string contains a lone surrogate (not valid Unicode)") from exc
+    except ValueError as exc:  # int too long for str(), out-of-range float
+        if isinstance(exc, CanonicalError):
+            raise
+        raise CanonicalError(str(exc)) from exc
+
+
+def _fast_path_ok(value: object) -> bool:
+    """Validate types and depth; say whether the C encoder's output is already JCS."""
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            if depth >= MAX_CANONICAL_DEPTH:
+                raise CanonicalError(f"nesting deeper than {MAX_CANONICAL_DEPTH}")
+            for key, child in item.items():
+                if not isinstance(key, str):
+                    raise CanonicalError(f"object key {key!r} is not a string")
+                if not key.isascii() and _ASTRAL.search(key):
+                    return False
+                stack.append((child, depth + 1))
+        elif isinstance(item, list):
+            if depth >= MAX_CANONICAL_DEPTH:
+                raise CanonicalError(f"nesting deeper than {MAX_CANONICAL_DEPTH}")
+            stack.extend((child, depth + 1) for child in item)
+        elif isinstance(item, float):
+            return False
+        elif item is not None and not isinstance(item, str | int):
+            raise CanonicalError(f"unsupported type {type(item).__name__} in JSON value")
+    return True
+
+
+def _utf16_key(key: str) -> bytes:
+    """Sort key for object members: big-endian UTF-16 bytes order as code units do."""
+    return key.encode("utf-16-be")
+
+
+def _write(value: object, out: list[str], depth: int) -> None:
+    """Full RFC 8785 serialiser (used when the fast path cannot be trusted)."""
+    if depth > MAX_CANONICAL_DEPTH:
+        raise CanonicalError(f"nesting deeper than {MAX_CANONICAL_DEPTH}")
+    if value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, str):
+        out.append(json.dumps(value, ensure_ascii=False))
+    elif isinstance(value, int):
+        out.append(int.__repr__(value))
+    elif isinstance(value, float):
+        out.append(format_number(value))
+    elif isinstance(value, list):
+        out.append("[")
+        for index, child in enumerate(value):
+            if index:
+                out.append(",")
+            _write(child, out, depth + 1)
+        out.append("]")
+    elif isinstance(value, dict):
+        _write_object(value, out, depth)
+    else:
+        raise CanonicalError(f"unsupported type {type(value).__name__} in JSON value")
+
+
+def _write_object(value: dict[object, object], out: list[str], depth: int) -> None:
+    for key in value:
+        if not isinstance(key, str):
+            raise CanonicalError(f"object key {key!r} is not a string")
+    keys: list[str] = sorted(value, key=_utf16_key)  # type: ignore[arg-type]
+    out.append("{")
+    for index, key in enumerate(keys):
+        if index:
+            out.append(",")
+        out.append(json.dumps(key, ensure_ascii=False))
+        out.append(":")
+        _write(value[key], out, depth + 1)
+    out.append("}")
+
+
+def format_number(number: float) -> str:
+    """Write a finite double as ECMAScript ``Number.prototype.toString`` does.
+
+    Python's ``repr`` already yields the shortest digits that round-trip (closest to the
+    value on ties), which is the digit string ECMAScript requires; only the layout differs.
+    """
+    if not math.isfinite(number):
+        raise CanonicalError(f"{number!r} has no JSON form (NaN and Infinity are refused)")
+    if number == 0:
+        return "0"  # also -0.0
+    if number < 0:
+        return "-" + format_number(-number)
+    mantissa, _, exponent = repr(number).partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    digits = whole + fraction
+    # value = 0.<digits> * 10**point
+    point = len(whole) + (int(exponent) if exponent else 0)
+    stripped = digits.lstrip("0")
+    point -= len(digits) - len(stripped)
+    digits = stripped.rstrip("0")
+    count = len(digits)
+    if count <= point <= 21:
+        return digits + "0" * (point - count)
+    if 0 < point <= 21:
+        return digits[:point] + "." + digits[point:]
+    if -6 < point <= 0:
+        return "0." + "0" * -point + digits
+    power = point - 1
+    sign = "+" if power >= 0 else "-"
+    head = digits[0] + ("." + digits[1:] if count > 1 else "")
+    return f"{head}e{sign}{abs(power)}"
+
+
+class _DuplicateKeys(dict[str, object]):
+    """An object whose text repeated a key; parse_json reports it with its path."""
+
+    duplicate: str = ""
+
+
+def _object_hook(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    result = dict(pairs)
+    if len(result) == len(pairs):
+        return result
+    seen: set[str] = set()
+    marked = _DuplicateKeys(result)
+    for key, _ in pairs:
+        if key in seen:
+            marked.duplicate = key
+            break
+        seen.add(key)
+    return marked
+
+
+def _refuse_constant(name: str) -> object:
+    raise CanonicalError(f"{name} is not allowed in JSON input")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise CanonicalError(f"number {text} is out of the range of a double")
+    return number
+
+
+def parse_json(data: bytes | str, *, max_depth: int = 64) -> JSONValue:
+    """Parse an input record strictly: the bytes must mean exactly one JSON value.
+
+    Refuses non-UTF-8 bytes, a byte-order mark, duplicate object keys, lone surrogates,
+    NaN/Infinity (and numbers that overflow a double), and nesting deeper than max_depth,
+    each with a message that names where (a JSONPath such as ``$.objects[0]``).
+    """
+    if isinstance(data, bytes | bytearray):
+        try:
+            text = bytes(data).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise CanonicalError(
+                f"input is not valid UTF-8 (byte {exc.start}: {exc.reason})"
+            ) from exc
+    else:
+        text = data
+    if text.startswith("\ufeff"):
+        raise CanonicalError("input starts with a byte-order mark; send plain UTF-8")
+    try:
+        value = json.loads(
+            text,
+            object_pairs_hook=_object_hook,
+            parse_constant=_refuse_constant,
+            parse_float=_finite_float,
+        )
+    except json.JSONDecodeError as exc:
+        raise CanonicalError(
+            f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from exc
+    except RecursionError as exc:
+        raise CanonicalError(f"nesting deeper than {max_depth}") from exc
+    except CanonicalError:
+        raise
+    except ValueError as exc:  # e.g. an integer with more digits than int() allows
+        raise CanonicalError(f"invalid JSON: {exc}") from exc
+    _check_parsed(value, max_depth)
+    return value  # type: ignore[no-any-return]
+
+
+def _path_text(path: tuple[str | int, ...]) -> str:
+    parts = ["$"]
+    for segment in path:
+        if isinstance(segment, int):
+            parts.append(f"[{segment}]")
+        elif segment.isidentifier():
+            parts.append(f".{segment}")
+        else:
+            parts.append(f"[{json.dumps(segment)}]")
+    return "".join(parts)
+
+
+def _check_parsed(value: object, max_depth: int) -> None:
+    """Walk the parsed value once: depth, duplicate keys and lone surrogates, with paths."""
+    stack: list[tuple[object, tuple[str | int, ...]]] = [(value, ())]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, dict | list) and len(path) >= max_depth:
+            raise CanonicalError(f"nesting deeper than {max_depth} at {_path_text(path)}")
+        if isinstance(item, _DuplicateKeys):
+            raise CanonicalError(
+                f"duplicate key {json.dumps(item.duplicate)} in object at {_path_text(path)}"
+            )
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if _SURROGATE.search(key):
+                    raise CanonicalError(
+                        f"object key at {_path_text(path)} contains a lone surrogate"
+                    )
+                stack.append((child, (*path, key)))
+        elif isinstance(item, list):
+            stack.extend((child, (*path, index)) for index, child in enumerate(item))
+        elif isinstance(item, str) and _SURROGATE.search(item):
+            raise CanonicalError(f"string at {_path_text(path)} contains a lone surrogate")
