@@ -23,9 +23,15 @@ import hashlib
 import json
 import math
 import re
+from collections.abc import Mapping, Sequence
 from typing import TypeAlias
 
 JSONValue: TypeAlias = "bool | int | float | str | list[JSONValue] | dict[str, JSONValue] | None"
+#: What canonicalize accepts: JSONValue, read covariantly so that list[dict[str, str]] and
+#: tuples pass too (at run time only dict, list and tuple containers are accepted).
+JSONInput: TypeAlias = (
+    "bool | int | float | str | Sequence[JSONInput] | Mapping[str, JSONInput] | None"
+)
 
 #: Deepest nesting canonicalize accepts; deeper values (or cycles) are refused, not recursed.
 MAX_CANONICAL_DEPTH = 256
@@ -45,7 +51,7 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def canonicalize(value: JSONValue) -> bytes:
+def canonicalize(value: JSONInput) -> bytes:
     """Return the RFC 8785 canonical UTF-8 bytes of ``value`` (exact big integers).
 
     Raises CanonicalError for NaN/Infinity, lone surrogates, non-string keys, unsupported
@@ -83,7 +89,7 @@ def _fast_path_ok(value: object) -> bool:
                 if not key.isascii() and _ASTRAL.search(key):
                     return False
                 stack.append((child, depth + 1))
-        elif isinstance(item, list):
+        elif isinstance(item, list | tuple):
             if depth >= MAX_CANONICAL_DEPTH:
                 raise CanonicalError(f"nesting deeper than {MAX_CANONICAL_DEPTH}")
             stack.extend((child, depth + 1) for child in item)
@@ -115,7 +121,7 @@ def _write(value: object, out: list[str], depth: int) -> None:
         out.append(int.__repr__(value))
     elif isinstance(value, float):
         out.append(format_number(value))
-    elif isinstance(value, list):
+    elif isinstance(value, list | tuple):
         out.append("[")
         for index, child in enumerate(value):
             if index:
