@@ -1,0 +1,44 @@
+"""The FastAPI app factory: nothing is created at import, everything from `create_app`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from acuerdo import __version__
+from acuerdo.api import problems
+from acuerdo.api.routes import agreement, health, keys, records
+from acuerdo.node import Node
+from acuerdo.settings import Settings
+
+
+def create_app(settings: Settings, *, node: Node | None = None) -> FastAPI:
+    """An app serving one node. With `node`, the caller owns its lifecycle (tests, CLI)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if node is not None:
+            app.state.node = node
+            yield
+            return
+        opened = await Node.open(settings)
+        app.state.node = opened
+        try:
+            yield
+        finally:
+            await opened.close()
+
+    app = FastAPI(
+        title="acuerdo node",
+        version=__version__,
+        summary="A status-of-forces agreement run as software: one party's node.",
+        lifespan=lifespan,
+    )
+    if node is not None:
+        app.state.node = node
+    problems.install(app)
+    for module in (health, agreement, records, keys):
+        app.include_router(module.router)
+    return app

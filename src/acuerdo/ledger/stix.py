@@ -1,0 +1,136 @@
+"""What STIX 2.1 says about every object, whatever its type: ids, timestamps, references.
+
+Checked here so that every channel that takes objects in (API, CLI, TAXII, federation)
+refuses the same malformed input with the same message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+SDO_TYPES = frozenset(
+    {
+        "attack-pattern", "campaign", "course-of-action", "grouping", "identity", "incident",
+        "indicator", "infrastructure", "intrusion-set", "location", "malware",
+        "malware-analysis", "note", "observed-data", "opinion", "report", "threat-actor",
+        "tool", "vulnerability",
+    }
+)  # fmt: skip
+SRO_TYPES = frozenset({"relationship", "sighting"})
+SCO_TYPES = frozenset(
+    {
+        "artifact", "autonomous-system", "directory", "domain-name", "email-addr",
+        "email-message", "file", "ipv4-addr", "ipv6-addr", "mac-addr", "mutex",
+        "network-traffic", "process", "software", "url", "user-account",
+        "windows-registry-key", "x509-certificate",
+    }
+)  # fmt: skip
+META_TYPES = frozenset({"marking-definition", "extension-definition", "language-content"})
+
+TYPE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,248}[a-z0-9]$")
+ID_RE = re.compile(
+    r"^(?P<type>[a-z0-9][a-z0-9-]+[a-z0-9])--"
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+)
+TIMESTAMP_RE = re.compile(r"^(?P<base>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(?P<frac>\d+))?Z$")
+
+
+class StixError(ValueError):
+    """An object breaks a STIX 2.1 rule; the message names the property and the rule."""
+
+
+def parse_timestamp(value: object, prop: str) -> datetime:
+    """Parse a STIX timestamp ('Z', any sub-second digits) into an aware UTC instant.
+
+    Precision beyond the microsecond is dropped: the design compares versions as instants at
+    microsecond precision, so `.1Z` and `.100Z` are the same version.
+    """
+    if not isinstance(value, str):
+        raise StixError(f"{prop} must be a timestamp string like 2026-01-31T12:00:00Z")
+    m = TIMESTAMP_RE.match(value)
+    if m is None:
+        raise StixError(f"{prop} {value!r} is not a STIX timestamp (YYYY-MM-DDTHH:MM:SS[.s]Z)")
+    frac = (m.group("frac") or "").ljust(6, "0")[:6]
+    try:
+        base = datetime.strptime(m.group("base"), "%Y-%m-%dT%H:%M:%S")
+    except ValueError:
+        raise StixError(f"{prop} {value!r} is not a valid date and time") from None
+    return base.replace(microsecond=int(frac), tzinfo=UTC)
+
+
+def format_instant(instant: datetime) -> str:
+    """The one textual form of an instant used in version keys: microseconds, 'Z'."""
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def now_timestamp() -> str:
+    """Now, as a STIX timestamp with millisecond precision."""
+    now = datetime.now(UTC)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+
+
+def check_id(obj: Mapping[str, Any]) -> tuple[str, str]:
+    """Return (type, id) after checking that the id is '<type>--<uuid>' of the object's type."""
+    otype = obj.get("type")
+    if not isinstance(otype, str) or not TYPE_RE.match(otype):
+        raise StixError("type must be a lowercase STIX type name (a-z, 0-9, '-'), 3-250 chars")
+    oid = obj.get("id")
+    if not isinstance(oid, str):
+        raise StixError("id is required and must be a string '<type>--<uuid>'")
+    m = ID_RE.match(oid)
+    if m is None:
+        raise StixError(f"id {oid!r} is not '<type>--<lowercase uuid>'")
+    if m.group("type") != otype:
+        raise StixError(f"id {oid!r} does not match type {otype!r}")
+    return otype, oid
+
+
+def iter_refs(value: Any, key: str = "") -> Iterator[str]:
+    """Every object id the object refers to (*_ref, *_refs at any depth), markings excluded.
+
+    Marking references are the release gate's business; extension-definition keys inside
+    `extensions` are declarations, not references to content.
+    """
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            if k in ("object_marking_refs", "marking_ref", "extensions", "granular_markings"):
+                continue
+            yield from iter_refs(v, k)
+    elif isinstance(value, list):
+        if key.endswith("_refs"):
+            for item in value:
+                if isinstance(item, str):
+                    yield item
+        else:
+            for item in value:
+                yield from iter_refs(item, "")
+    elif isinstance(value, str) and key.endswith("_ref"):
+        yield value
+
+
+def marking_refs(obj: Mapping[str, Any]) -> frozenset[str]:
+    """Object-level and granular marking ids: the most restrictive of all of them wins."""
+    found: set[str] = set()
+    oml = obj.get("object_marking_refs", [])
+    if not isinstance(oml, list) or not all(isinstance(x, str) for x in oml):
+        raise StixError("object_marking_refs must be a list of marking-definition ids")
+    found.update(oml)
+    granular = obj.get("granular_markings", [])
+    if not isinstance(granular, list):
+        raise StixError("granular_markings must be a list")
+    for i, gm in enumerate(granular):
+        if not isinstance(gm, Mapping):
+            raise StixError(f"granular_markings[{i}] must be an object")
+        ref = gm.get("marking_ref")
+        if ref is None:
+            continue  # a language marking, not a data marking
+        if not isinstance(ref, str):
+            raise StixError(f"granular_markings[{i}].marking_ref must be a string")
+        found.add(ref)
+    for ref in found:
+        if not ref.startswith("marking-definition--"):
+            raise StixError(f"marking reference {ref!r} is not a marking-definition id")
+    return frozenset(found)

@@ -1,0 +1,136 @@
+"""acuerdo's own record types: STIX extension definitions, JSON Schemas, and record kinds.
+
+Each agreement record type is a new STIX object type ("new-sdo") declared by an extension
+definition that acuerdo ships. Its id is a constant: the same on every node and in every
+release, so two nodes agree on what a type means. stix2-validator does not check such types,
+so each carries a JSON Schema (schemas/<name>.json) that every write is validated against.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+
+from acuerdo.ledger import stix
+from acuerdo.release import RecordKind
+
+# Author of the shipped extension definitions: acuerdo itself, not either party.
+ACUERDO_IDENTITY_ID = "identity--f95b8b81-549c-4440-ba7d-e237dfe17d04"
+SHIPPED_AT = "2026-11-25T00:00:00.000Z"
+
+
+@dataclass(frozen=True)
+class RecordType:
+    """One acuerdo record type: its STIX type name, extension definition id and schema."""
+
+    name: str
+    extension_id: str
+    schema_file: str
+    kind: RecordKind
+    title: str
+
+
+RECORD_TYPES: tuple[RecordType, ...] = (
+    RecordType(
+        "acuerdo-covered-person",
+        "extension-definition--515e4d9b-800f-407a-b854-9fa8045fd4eb",
+        "covered-person.json",
+        RecordKind.AGREEMENT,
+        "Covered person",
+    ),
+    RecordType(
+        "acuerdo-personal-data",
+        "extension-definition--521cdca8-9c00-43ea-b371-ebc4ea0f0204",
+        "personal-data.json",
+        RecordKind.PERSONAL,
+        "Personal data of a covered person",
+    ),
+)
+BY_NAME: Mapping[str, RecordType] = {t.name: t for t in RECORD_TYPES}
+
+# Types owned by no one: the same content is the same version on every node.
+UNOWNED_TYPES = stix.SCO_TYPES | {"marking-definition", "extension-definition"}
+REFERENCE_TYPES = frozenset({"marking-definition", "extension-definition"})
+
+
+def kind_of(object_type: str, object_id: str, party_identities: frozenset[str]) -> RecordKind:
+    """Which family of record a type belongs to: decides channels and who may see it."""
+    if object_type in BY_NAME:
+        return BY_NAME[object_type].kind
+    if object_type in REFERENCE_TYPES or object_id in party_identities:
+        return RecordKind.REFERENCE
+    return RecordKind.INTEL
+
+
+def is_known_type(object_type: str) -> bool:
+    """True for STIX 2.1 types and acuerdo's own; anything else is refused on write."""
+    return object_type in BY_NAME or object_type in (
+        stix.SDO_TYPES | stix.SRO_TYPES | stix.SCO_TYPES | stix.META_TYPES
+    )
+
+
+def _load(name: str) -> dict[str, Any]:
+    text = resources.files("acuerdo.ledger").joinpath("schemas", name).read_text("utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+@cache
+def _registry() -> Registry[Any]:
+    common = _load("common.json")
+    registry: Registry[Any] = Registry().with_resource(
+        common["$id"], Resource.from_contents(common)
+    )
+    return registry
+
+
+@cache
+def validator(object_type: str) -> Draft202012Validator:
+    """The compiled JSON Schema validator of an acuerdo record type (compiled once)."""
+    schema = _load(BY_NAME[object_type].schema_file)
+    return Draft202012Validator(schema, registry=_registry())
+
+
+def schema_errors(obj: Mapping[str, Any]) -> list[str]:
+    """Messages for every way an acuerdo record breaks its JSON Schema (empty when valid)."""
+    rtype = BY_NAME[str(obj["type"])]
+    errors = sorted(validator(rtype.name).iter_errors(obj), key=lambda e: list(e.absolute_path))
+    messages = []
+    for err in errors:
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path)
+        messages.append(f"${where}: {err.message}")
+    ext = obj.get("extensions")
+    if isinstance(ext, Mapping):
+        decl = ext.get(rtype.extension_id)
+        if not (isinstance(decl, Mapping) and decl.get("extension_type") == "new-sdo"):
+            messages.append(
+                f"$.extensions: must declare {rtype.extension_id} with extension_type new-sdo"
+            )
+    return messages
+
+
+def extension_definitions() -> list[dict[str, Any]]:
+    """The STIX extension-definition objects acuerdo ships, one per record type."""
+    return [
+        {
+            "type": "extension-definition",
+            "spec_version": "2.1",
+            "id": t.extension_id,
+            "created_by_ref": ACUERDO_IDENTITY_ID,
+            "created": SHIPPED_AT,
+            "modified": SHIPPED_AT,
+            "name": t.name,
+            "description": t.title,
+            "schema": f"JSON Schema acuerdo:{t.schema_file.removesuffix('.json')} (shipped)",
+            "version": "1.0.0",
+            "extension_types": ["new-sdo"],
+        }
+        for t in RECORD_TYPES
+    ]

@@ -1,0 +1,112 @@
+"""The node's single writer: every append to the ledger, projections, audit chain and outboxes.
+
+One task owns the write connection. Callers enqueue jobs and await them; the task takes every
+job waiting, commits them in one transaction and only then answers (group commit). A job is
+all or nothing: a bundle with one refused version writes none of its versions. Inside the
+transaction a version's ledger row, its projection, its grants, its audit entry and its
+outbox entries are written together, so no reader ever sees one without the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from acuerdo.ledger.audit import AuditEntry
+from acuerdo.ledger.engine import Engines
+from acuerdo.ledger.staging import BatchState, Stage, flush, load_state, stage_job
+from acuerdo.ledger.writes import Appended, Job, Signed, WriterContext, WriteRefused
+
+
+def utc_now() -> str:
+    """Now, as stored in ledger and audit rows."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class LedgerWriter:
+    """The single writer task of a node."""
+
+    def __init__(self, engines: Engines, context: WriterContext, *, batch_max: int = 2000) -> None:
+        self._engines = engines
+        self._context = context
+        self._batch_max = batch_max
+        self._queue: asyncio.Queue[Job] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="acuerdo-ledger-writer")
+
+    async def stop(self) -> None:
+        """Finish what is queued, then stop."""
+        if self._task is not None:
+            await self._queue.join()
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def append(
+        self,
+        versions: Sequence[Signed],
+        *,
+        actor: str,
+        conflict_to_quarantine: bool = False,
+    ) -> list[Appended]:
+        """Append versions atomically; return once they are committed."""
+        job = Job(versions=versions, actor=actor, conflict_to_quarantine=conflict_to_quarantine)
+        return await self._submit(job)
+
+    async def audit(self, entries: Sequence[AuditEntry]) -> None:
+        """Append audit entries; return once they are committed (audit before answer)."""
+        await self._submit(Job(entries=entries))
+
+    async def _submit(self, job: Job) -> list[Appended]:
+        if self._task is None:
+            raise RuntimeError("the ledger writer is not running")
+        job.future = asyncio.get_running_loop().create_future()
+        await self._queue.put(job)
+        return await job.future
+
+    async def _run(self) -> None:
+        while True:
+            jobs = [await self._queue.get()]
+            size = len(jobs[0].versions) + len(jobs[0].entries)
+            while size < self._batch_max and not self._queue.empty():
+                nxt = self._queue.get_nowait()
+                jobs.append(nxt)
+                size += len(nxt.versions) + len(nxt.entries)
+            try:
+                outcomes = await self._commit(jobs)
+            except Exception as exc:  # the transaction failed: every job in it failed
+                for job in jobs:
+                    if not job.future.done():
+                        job.future.set_exception(exc)
+            else:
+                for job, outcome in zip(jobs, outcomes, strict=True):
+                    if job.future.done():
+                        continue
+                    if isinstance(outcome, BaseException):
+                        job.future.set_exception(outcome)
+                    else:
+                        job.future.set_result(outcome)
+            finally:
+                for _ in jobs:
+                    self._queue.task_done()
+
+    async def _commit(self, jobs: list[Job]) -> list[list[Appended] | BaseException]:
+        ctx = self._context
+        async with self._engines.writer.begin() as conn:
+            state: BatchState = await load_state(conn, self._engines.dialect, jobs, ctx)
+            stage = Stage()
+            outcomes: list[list[Appended] | BaseException] = []
+            for job in jobs:
+                try:
+                    outcomes.append(stage_job(job, state, stage, ctx, utc_now()))
+                except WriteRefused as exc:
+                    outcomes.append(exc)
+            await flush(conn, self._engines.dialect, stage, state, ctx)
+        ctx.after_commit(stage.definitions)
+        return outcomes

@@ -1,0 +1,75 @@
+"""What the writer takes and gives back: signed versions, jobs, outcomes, refusals."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from acuerdo.ledger.access import extend_catalog
+from acuerdo.ledger.audit import AuditEntry
+from acuerdo.ledger.record import Draft
+from acuerdo.markings import MarkingCatalog
+from acuerdo.release import Audience, SharingPolicy
+
+
+class WriteRefused(Exception):
+    """A version may not be written; nothing of its job was written."""
+
+    def __init__(self, rule: str, message: str, status: int = 409) -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Signed:
+    """A checked, signed version with what the node records beside it."""
+
+    draft: Draft
+    envelope: bytes
+    signature: bytes
+    origin: str
+    author: str | None
+    applied_markings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Appended:
+    """Where a version sits in the ledger; `duplicate` when it was already there."""
+
+    seq: int
+    object_id: str
+    version_key: str
+    sha256: str
+    duplicate: bool
+    current: bool
+    audience: Audience | None
+
+
+@dataclass
+class Job:
+    """One caller's request: versions to append (all or nothing) and audit entries."""
+
+    versions: Sequence[Signed] = ()
+    entries: Sequence[AuditEntry] = ()
+    actor: str = "system"
+    conflict_to_quarantine: bool = False
+    future: asyncio.Future[list[Appended]] = field(default_factory=asyncio.Future)
+
+
+@dataclass
+class WriterContext:
+    """What the writer needs to know about its node to decide grants and outboxes."""
+
+    party: str
+    partners: tuple[str, ...]
+    policy: SharingPolicy
+    catalog: MarkingCatalog
+    party_identities: frozenset[str] = frozenset()
+
+    def after_commit(self, definitions: Sequence[dict[str, object]]) -> None:
+        """Marking definitions committed in this transaction become known to the gate."""
+        if definitions:
+            self.catalog = extend_catalog(self.catalog, definitions)

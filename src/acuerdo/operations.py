@@ -1,0 +1,110 @@
+"""What the CLI's commands do, as async functions that tests can call directly."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+
+from acuerdo.ledger.audit import AuditEntry, ChainReport, verify_chain
+from acuerdo.node import Node, NodeError
+from acuerdo.settings import Settings
+from acuerdo.users import User, UserError, add_user, create_token
+
+
+async def add_user_cmd(
+    settings: Settings, name: str, roles: list[str], agency: str | None, password: str
+) -> User:
+    """Add a user to the node in settings.home (audited)."""
+    node = await _open(settings)
+    try:
+        party = node.agreement.party(node.party)
+        assert party is not None
+        agencies = [a.id for a in party.agencies]
+        chosen = agency or agencies[0]
+        if chosen not in agencies:
+            raise UserError(
+                f"agency {chosen!r} is not one of {node.party}'s: {', '.join(agencies)}"
+            )
+        created = await add_user(
+            node.engines.writer,
+            party=node.party,
+            name=name,
+            agency=chosen,
+            roles=roles,
+            password=password,
+            min_password=4 if settings.demo else 12,
+        )
+        await node.audit(
+            [
+                AuditEntry(
+                    "cli",
+                    "user.add",
+                    created.principal,
+                    {"roles": sorted(created.roles), "agency": chosen},
+                )
+            ]
+        )
+        return created
+    finally:
+        await node.close()
+
+
+async def create_token_cmd(settings: Settings, name: str, label: str) -> str:
+    """Create an API token (audited; the token itself is never logged)."""
+    node = await _open(settings)
+    try:
+        value = await create_token(node.engines.writer, name, label)
+        await node.audit(
+            [AuditEntry("cli", "token.create", f"{node.party}:{name}", {"label": label})]
+        )
+        return value
+    finally:
+        await node.close()
+
+
+async def verify_audit(settings: Settings) -> ChainReport:
+    node = await _open(settings)
+    try:
+        async with node.engines.reader.connect() as conn:
+            return await verify_chain(conn)
+    finally:
+        await node.close()
+
+
+async def get_in_process(settings: Settings, path: str, token: str) -> tuple[int, bytes]:
+    """One authenticated GET through the real app, without a network."""
+    from acuerdo.api.app import create_app
+
+    node = await _open(settings)
+    try:
+        app = create_app(settings, node=node)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://acuerdo.local"
+        ) as client:
+            r = await client.get(path, headers={"Authorization": f"Bearer {token}"})
+            return r.status_code, r.content
+    finally:
+        await node.close()
+
+
+async def _open(settings: Settings) -> Node:
+    try:
+        return await Node.open(settings)
+    except NodeError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def serve_node(settings: Settings) -> None:
+    """Check the node opens (keys, agreement, database), then serve it with uvicorn."""
+    import uvicorn
+
+    from acuerdo.api.app import create_app
+
+    async def _check() -> None:
+        node = await _open(settings)
+        await node.close()
+
+    asyncio.run(_check())
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")

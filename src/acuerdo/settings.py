@@ -1,0 +1,83 @@
+"""The one settings registry: every knob a node has, typed, documented, read from ACUERDO_*.
+
+The same field descriptions feed `acuerdo settings`, the CLI help and docs/settings.md (a test
+fails when a setting is missing from the docs). Nothing here is read at import: callers build
+a `Settings` when they need one. There are no secrets here: the node's keys and secret live in
+files under the node's home, created by `acuerdo init`, and never have defaults.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_home() -> Path:
+    """Per-user data directory, used when neither --home nor ACUERDO_HOME is given."""
+    return Path(platformdirs.user_data_dir("acuerdo", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Node settings. Environment variables use the prefix ACUERDO_ (e.g. ACUERDO_PORT)."""
+
+    model_config = SettingsConfigDict(env_prefix="ACUERDO_", extra="forbid")
+
+    home: Path = Field(
+        default_factory=default_home,
+        description="Directory of one node: keys, adopted agreement, config, SQLite database.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy URL of the node's database; by default SQLite in the home directory. "
+            "PostgreSQL: postgresql+asyncpg://user@host/db."
+        ),
+    )
+    host: str = Field(default="127.0.0.1", description="Address `acuerdo serve` binds.")
+    port: int = Field(default=8400, ge=1, le=65535, description="Port `acuerdo serve` binds.")
+    max_body_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        description="Largest request body accepted; larger bodies get 413 and change nothing.",
+    )
+    page_size: int = Field(default=100, ge=1, le=1000, description="Default page size of lists.")
+    max_page_size: int = Field(
+        default=1000, ge=1, le=10000, description="Largest page a list serves."
+    )
+    basic_cache_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        le=3600,
+        description=(
+            "How long a verified HTTP Basic credential is remembered (keyed by an HMAC, never "
+            "the password) so argon2 does not run on every request."
+        ),
+    )
+    write_batch_max: int = Field(
+        default=2000,
+        ge=1,
+        le=100_000,
+        description="Most versions the writer commits in one transaction.",
+    )
+    demo: bool = Field(
+        default=False,
+        description="Demo mode: demo users with published passwords. Never for real data.",
+    )
+
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to SQLite inside the node's home."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.home / 'acuerdo.sqlite3'}"
+
+
+def documented_settings() -> list[tuple[str, str, str]]:
+    """(environment variable, default, description) for every setting, for docs and help."""
+    rows: list[tuple[str, str, str]] = []
+    for name, field in Settings.model_fields.items():
+        default = "per-user data dir" if field.default_factory else repr(field.default)
+        rows.append((f"ACUERDO_{name.upper()}", default, field.description or ""))
+    return rows
