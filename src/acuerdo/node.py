@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from acuerdo.agreement import Agreement, load_agreement, load_profile
+from acuerdo.agreement import Agreement, AgreementError, load_agreement, load_profile
 from acuerdo.ledger import keys as node_keys
 from acuerdo.ledger.audit import AuditEntry
 from acuerdo.ledger.engine import Engines, create_engines
@@ -156,7 +156,10 @@ class Node:
                 f"no node in {home}: run `acuerdo --home {home} init --party ... --agreement ...`"
             )
         config = NodeConfig(**json.loads(cfg_path.read_text("utf-8")))
-        agreement = load_agreement(home / AGREEMENT_FILE)
+        try:
+            agreement = load_agreement(home / AGREEMENT_FILE)
+        except AgreementError as exc:
+            raise NodeError(f"the adopted agreement no longer loads:\n{exc}") from None
         if agreement.hash != config.agreement_hash:
             raise NodeError(
                 f"{home / AGREEMENT_FILE} has hash {agreement.hash[:16]}..., but this node adopted "

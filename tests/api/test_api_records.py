@@ -9,9 +9,10 @@ import uuid
 from typing import Any
 
 import rfc8785
-from conftest import NodeHarness
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from conftest import NodeHarness
 
 RECORD_PREFIX = b"acuerdo/record-signature/v1\x00"
 
@@ -37,7 +38,9 @@ def indicator(**extra: Any) -> dict[str, Any]:
     return obj
 
 
-async def test_written_record_is_served_as_canonical_bytes_and_verifies(harness: NodeHarness) -> None:
+async def test_written_record_is_served_as_canonical_bytes_and_verifies(
+    harness: NodeHarness,
+) -> None:
     h = harness
     obj = indicator()
     r = await h.client.post("/api/v1/records", json=obj, headers=h.auth("analyst"))
@@ -57,7 +60,8 @@ async def test_written_record_is_served_as_canonical_bytes_and_verifies(harness:
     public.verify(signature, RECORD_PREFIX + envelope)
     tampered = got.content.replace(b"Chaco", b"Chacx")
     tampered_env = envelope.replace(
-        hashlib.sha256(got.content).hexdigest().encode(), hashlib.sha256(tampered).hexdigest().encode()
+        hashlib.sha256(got.content).hexdigest().encode(),
+        hashlib.sha256(tampered).hexdigest().encode(),
     )
     try:
         public.verify(signature, RECORD_PREFIX + tampered_env)
@@ -78,7 +82,9 @@ async def test_point_one_and_point_one_hundred_are_one_version(harness: NodeHarn
     assert again.status_code == 409, again.text
     repeat = await h.client.post("/api/v1/records", json=obj, headers=h.auth("analyst"))
     assert repeat.status_code == 201 and repeat.json()["written"][0]["duplicate"] is True
-    versions = await h.client.get(f"/api/v1/records/{obj['id']}/versions", headers=h.auth("analyst"))
+    versions = await h.client.get(
+        f"/api/v1/records/{obj['id']}/versions", headers=h.auth("analyst")
+    )
     assert len(versions.json()["versions"]) == 1
 
 
@@ -94,7 +100,9 @@ async def test_new_version_becomes_current_whatever_the_arrival_order(harness: N
     listed = await h.client.get("/api/v1/records?type=indicator", headers=h.auth("analyst"))
     names = [i["record"]["name"] for i in listed.json()["items"]]
     assert names == ["second"]
-    every = await h.client.get("/api/v1/records?type=indicator&all_versions=true", headers=h.auth("analyst"))
+    every = await h.client.get(
+        "/api/v1/records?type=indicator&all_versions=true", headers=h.auth("analyst")
+    )
     assert sorted(i["record"]["name"] for i in every.json()["items"]) == ["first", "second"]
 
 
@@ -106,12 +114,16 @@ async def test_cursor_pagination_walks_every_record_once(harness: NodeHarness) -
         obj = indicator()
         ids.add(obj["id"])
         bundle["objects"].append(obj)  # type: ignore[attr-defined]
-    assert (await h.client.post("/api/v1/records", json=bundle, headers=h.auth("analyst"))).status_code == 201
+    assert (
+        await h.client.post("/api/v1/records", json=bundle, headers=h.auth("analyst"))
+    ).status_code == 201
     seen: list[str] = []
     cursor = None
     while True:
         params = {"type": "indicator", "limit": "3"} | ({"cursor": cursor} if cursor else {})
-        page = (await h.client.get("/api/v1/records", params=params, headers=h.auth("analyst"))).json()
+        page = (
+            await h.client.get("/api/v1/records", params=params, headers=h.auth("analyst"))
+        ).json()
         seen += [i["record"]["id"] for i in page["items"]]
         cursor = page["next"]
         if cursor is None:

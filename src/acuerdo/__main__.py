@@ -1,0 +1,5 @@
+"""`python -m acuerdo` runs the CLI."""
+
+from acuerdo.cli import main
+
+main()
