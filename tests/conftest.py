@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,8 +108,3 @@ async def harness(tmp_path: Path, database_url: str | None) -> AsyncIterator[Nod
     async with httpx.AsyncClient(transport=transport, base_url="http://usa.test") as client:
         yield NodeHarness(node, client, tokens, users)
     await node.close()
-
-
-@pytest.fixture
-def anyio_backend() -> Iterator[str]:
-    yield "asyncio"

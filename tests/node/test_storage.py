@@ -63,10 +63,10 @@ async def test_node_refuses_to_start_with_a_readable_or_missing_key(tmp_path: Pa
     await node.close()
     key = tmp_path / "usa" / "keys" / "records.key"
     key.chmod(0o644)
-    with pytest.raises(NodeError, match="records.key"):
+    with pytest.raises(NodeError, match=r"records\.key"):
         await Node.open(Settings(home=tmp_path / "usa"))
     key.unlink()
-    with pytest.raises(NodeError, match="records.key"):
+    with pytest.raises(NodeError, match=r"records\.key"):
         await Node.open(Settings(home=tmp_path / "usa"))
 
 
