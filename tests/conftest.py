@@ -99,9 +99,13 @@ async def harness(tmp_path: Path, database_url: str | None) -> AsyncIterator[Nod
     users: dict[str, User] = {}
     for name, (roles, agency) in USERS.items():
         users[name] = await add_user(
-            node.engines.writer, party=node.party, name=name,
-            agency=agency or party.agencies[0].id, roles=roles, password=None,
-        )  # fmt: skip
+            node.engines.writer,
+            party=node.party,
+            name=name,
+            agency=agency or party.agencies[0].id,
+            roles=roles,
+            password=None,
+        )
         tokens[name] = await create_token(node.engines.writer, name)
     app = create_app(node.settings, node=node)
     transport = httpx.ASGITransport(app=app)

@@ -21,8 +21,9 @@ def run(*args: str, input: str | None = None) -> tuple[int, str, str]:
 
 
 def test_help_lists_the_commands() -> None:
-    out = subprocess.run([sys.executable, "-m", "acuerdo", "--help"], capture_output=True,
-                         text=True, check=True).stdout  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-m", "acuerdo", "--help"], capture_output=True, text=True, check=True
+    ).stdout
     for command in ("init", "user", "token", "serve", "agreement", "audit", "demo", "get", "key"):
         assert f"  {command}" in out
 
@@ -53,8 +54,18 @@ def test_init_user_token_get_and_exit_codes(tmp_path: Path) -> None:
     assert code == 0, err
     code, _, err = run("--home", home, "init", "--party", "PRY", "--agreement", "usa-pry-2025")
     assert code == 1 and "already" in err
-    code, out, err = run("--home", home, "user", "add", "ana", "--role", "analyst",
-                         "--agency", "senad", input="a long enough password\n")  # fmt: skip
+    code, out, err = run(
+        "--home",
+        home,
+        "user",
+        "add",
+        "ana",
+        "--role",
+        "analyst",
+        "--agency",
+        "senad",
+        input="a long enough password\n",
+    )
     assert code == 0, err
     code, _, err = run(
         "--home", home, "user", "add", "ana", "--role", "analyst", input="another long password\n"

@@ -42,8 +42,14 @@ async def _prepare(home: Path) -> str:
     await init_node(settings, party="USA", agreement="usa-pry-2025")
     node = await Node.open(settings)
     try:
-        await add_user(node.engines.writer, party="USA", name="analyst", agency="odc",
-                       roles=["analyst"], password=None)  # fmt: skip
+        await add_user(
+            node.engines.writer,
+            party="USA",
+            name="analyst",
+            agency="odc",
+            roles=["analyst"],
+            password=None,
+        )
         return await create_token(node.engines.writer, "analyst")
     finally:
         await node.close()
@@ -51,11 +57,16 @@ async def _prepare(home: Path) -> str:
 
 def _indicator(i: int) -> dict[str, object]:
     return {
-        "type": "indicator", "spec_version": "2.1", "id": f"indicator--{uuid.uuid4()}",
-        "created": "2026-07-01T12:00:00Z", "modified": "2026-07-01T12:00:00Z",
-        "name": f"route {i}", "pattern": "[domain-name:value = 'example.org']",
-        "pattern_type": "stix", "valid_from": "2026-07-01T12:00:00Z",
-    }  # fmt: skip
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": f"indicator--{uuid.uuid4()}",
+        "created": "2026-07-01T12:00:00Z",
+        "modified": "2026-07-01T12:00:00Z",
+        "name": f"route {i}",
+        "pattern": "[domain-name:value = 'example.org']",
+        "pattern_type": "stix",
+        "valid_from": "2026-07-01T12:00:00Z",
+    }
 
 
 def test_kill_9_loses_no_acknowledged_write(tmp_path: Path) -> None:
@@ -65,8 +76,10 @@ def test_kill_9_loses_no_acknowledged_write(tmp_path: Path) -> None:
     env = dict(os.environ, ACUERDO_HOME=str(home))
     proc = subprocess.Popen(
         [sys.executable, "-m", "acuerdo", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     acked: list[str] = []
     stop = threading.Event()
     base = f"http://127.0.0.1:{port}"
@@ -82,8 +95,9 @@ def test_kill_9_loses_no_acknowledged_write(tmp_path: Path) -> None:
             raise AssertionError("server did not start")
 
         def writer() -> None:
-            with httpx.Client(base_url=base, timeout=5,
-                              headers={"Authorization": f"Bearer {token}"}) as client:  # fmt: skip
+            with httpx.Client(
+                base_url=base, timeout=5, headers={"Authorization": f"Bearer {token}"}
+            ) as client:
                 i = 0
                 while not stop.is_set() and i < 5000:
                     obj = _indicator(i)

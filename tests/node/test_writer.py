@@ -1,0 +1,109 @@
+"""The single writer: ownership, audit entries, outboxes, and grants that follow references."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select
+
+from acuerdo.ledger.keys import KeyPurpose
+from acuerdo.ledger.record import prepare
+from acuerdo.ledger.signing import sign_record
+from acuerdo.ledger.tables import audit, outbox
+from acuerdo.ledger.writes import Signed
+from acuerdo.markings import TLP, TLP2_MARKING_IDS
+from conftest import NodeHarness
+
+RED = TLP2_MARKING_IDS[TLP.RED]
+
+
+def _obj(otype: str = "indicator", **extra: Any) -> dict[str, Any]:
+    obj: dict[str, Any] = {
+        "type": otype,
+        "spec_version": "2.1",
+        "id": f"{otype}--{uuid.uuid4()}",
+        "created": "2026-07-01T12:00:00Z",
+        "modified": "2026-07-01T12:00:00Z",
+    }
+    if otype == "indicator":
+        obj |= {
+            "name": "n",
+            "pattern": "[url:value = 'http://x.test/']",
+            "pattern_type": "stix",
+            "valid_from": "2026-07-01T12:00:00Z",
+        }
+    return obj | extra
+
+
+async def _count(h: NodeHarness, table: Any, *where: Any) -> int:
+    async with h.node.engines.reader.connect() as conn:
+        return int(
+            (await conn.execute(select(func.count()).select_from(table).where(*where))).scalar_one()
+        )
+
+
+async def test_a_partner_owned_object_cannot_be_versioned_here(harness: NodeHarness) -> None:
+    h = harness
+    node = h.node
+    theirs = _obj()
+    draft = prepare(theirs, writer_party="PRY")
+    envelope, sig = sign_record(
+        draft.body,
+        agreement_hash=node.agreement.hash,
+        origin="PRY",
+        signer=node.keys.signer(KeyPurpose.RECORDS),
+    )
+    await node.writer.append([Signed(draft, envelope, sig, "PRY", None, ())], actor="PRY")
+    newer = dict(theirs, modified="2026-07-02T00:00:00Z")
+    r = await h.client.post("/api/v1/records", json=newer, headers=h.auth("analyst"))
+    assert r.status_code == 409
+    assert "another party" in r.json()["detail"]
+    assert "PRY" not in r.json()["detail"]
+
+
+async def test_each_write_is_audited_and_queued_for_the_partner_the_gate_allows(
+    harness: NodeHarness,
+) -> None:
+    h = harness
+    before_audit = await _count(h, audit)
+    before_out = await _count(h, outbox, outbox.c.partner == "PRY")
+    shared = _obj()  # amber by the agreement's default: releasable to both parties
+    red = _obj(object_marking_refs=[RED])  # TLP:RED never goes to a node
+    for obj in (shared, red):
+        assert (
+            await h.client.post("/api/v1/records", json=obj, headers=h.auth("analyst"))
+        ).status_code == 201
+    assert await _count(h, audit) == before_audit + 2
+    assert await _count(h, outbox, outbox.c.partner == "PRY") == before_out + 1
+
+
+async def test_a_record_is_withheld_while_what_it_refers_to_is(harness: NodeHarness) -> None:
+    h = harness
+    secret = _obj(object_marking_refs=[RED])
+    report = _obj(
+        "report",
+        name="weekly",
+        published="2026-07-01T12:00:00Z",
+        report_types=["threat-report"],
+        object_refs=[secret["id"]],
+    )
+    # The report arrives first: it refers to nothing held yet, so everyone may see it...
+    assert (
+        await h.client.post("/api/v1/records", json=report, headers=h.auth("analyst"))
+    ).status_code == 201
+    assert (
+        await h.client.get(f"/api/v1/records/{report['id']}", headers=h.auth("viewer"))
+    ).status_code == 200
+    # ...then the TLP:RED indicator it names arrives: the report is withheld from the viewer.
+    assert (
+        await h.client.post("/api/v1/records", json=secret, headers=h.auth("analyst"))
+    ).status_code == 201
+    assert (
+        await h.client.get(f"/api/v1/records/{report['id']}", headers=h.auth("viewer"))
+    ).status_code == 404
+    assert (
+        await h.client.get(f"/api/v1/records/{report['id']}", headers=h.auth("analyst"))
+    ).status_code == 200
+    listed = (await h.client.get("/api/v1/records?type=report", headers=h.auth("viewer"))).json()
+    assert report["id"] not in [i["record"]["id"] for i in listed["items"]]
