@@ -1,0 +1,228 @@
+"""Checks that need the whole agreement file: citations, references, ids, fact vocabulary.
+
+The schema has already checked each value's shape. What remains is what one value cannot
+know alone: that a cited article is declared (and that the citation says truthfully whether
+its wording is public), that a parameter or category named elsewhere exists, that a rule
+only tests facts the engine knows, in ways that fit the fact. Each check yields the path of
+the offending value, so the loader can give its line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel
+
+from acuerdo.agreement.facts import PARTY_REFS
+from acuerdo.agreement.fieldtypes import TIME_UNITS
+from acuerdo.agreement.rulechecks import check_conditions, check_results, check_when
+from acuerdo.agreement.schema import AgreementFile, Basis
+from acuerdo.agreement.yamlnodes import Path
+
+Problem = tuple[Path, str]
+
+
+def check_agreement(model: AgreementFile) -> list[Problem]:
+    """Every cross-reference problem in ``model``, in file order as far as practical."""
+    problems: list[Problem] = []
+    problems += _check_unique_ids(model)
+    problems += _check_parties(model)
+    problems += _check_citations(model)
+    problems += _check_parameters(model)
+    problems += _check_parameter_refs(model)
+    problems += _check_categories_named(model)
+    problems += check_conditions(model)
+    problems += check_when(model)
+    problems += check_results(model)
+    return problems
+
+
+def _duplicates(items: Iterable[str], path: Path, key: str) -> Iterator[Problem]:
+    seen: set[str] = set()
+    for index, value in enumerate(items):
+        if value in seen:
+            yield (*path, index, key), f"duplicate {key} {value!r}"
+        seen.add(value)
+
+
+def _check_unique_ids(model: AgreementFile) -> Iterator[Problem]:
+    yield from _duplicates((a.id for a in model.articles), ("articles",), "id")
+    yield from _duplicates((p.code for p in model.parties), ("parties",), "code")
+    for index, party in enumerate(model.parties):
+        yield from _duplicates((a.id for a in party.agencies), ("parties", index, "agencies"), "id")
+        keys = (k.key_id for k in party.root_keys)
+        yield from _duplicates(keys, ("parties", index, "root_keys"), "key_id")
+    yield from _duplicates(
+        (c.id for c in model.coverage.categories), ("coverage", "categories"), "id"
+    )
+    yield from _duplicates((r.id for r in model.entry.rules), ("entry", "rules"), "id")
+    yield from _duplicates((t.id for t in model.activities.types), ("activities", "types"), "id")
+    yield from _duplicates((p.id for p in model.provisions), ("provisions",), "id")
+    yield from _duplicates(
+        (r.id for r in model.jurisdiction.rules), ("jurisdiction", "rules"), "id"
+    )
+    yield from _duplicates(
+        (p.id for p in model.jurisdiction.periods), ("jurisdiction", "periods"), "id"
+    )
+    yield from _duplicates((r.id for r in model.claims.rules), ("claims", "rules"), "id")
+    yield from _duplicates((p.id for p in model.parameters), ("parameters",), "id")
+    yield from _duplicates((c.id for c in model.calendars), ("calendars",), "id")
+    sharing = ("sharing",)
+    yield from _duplicates(
+        (r.type for r in model.sharing.record_types), (*sharing, "record_types"), "type"
+    )
+    yield from _duplicates(
+        (h.code for h in model.sharing.handling_codes), (*sharing, "handling_codes"), "code"
+    )
+
+
+def _check_parties(model: AgreementFile) -> Iterator[Problem]:
+    hosts = [p for p in model.parties if p.role == "host"]
+    if len(hosts) != 1:
+        yield ("parties",), f"expected exactly one party with role host, found {len(hosts)}"
+    if not any(p.role == "sending" for p in model.parties):
+        yield ("parties",), "expected at least one party with role sending"
+    for index, party in enumerate(model.parties):
+        for k, key in enumerate(party.root_keys):
+            if _instant(key.not_after) <= _instant(key.not_before):
+                yield ("parties", index, "root_keys", k, "not_after"), "expected after not_before"
+
+
+def _is_time_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def _instant(text: str) -> datetime:
+    """A date or RFC 3339 timestamp as an aware instant (a bare date is its UTC midnight)."""
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _walk_bases(value: object, path: Path) -> Iterator[tuple[Path, Basis]]:
+    if isinstance(value, Basis):
+        yield path, value
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from _walk_bases(getattr(value, name), (*path, name))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _walk_bases(item, (*path, index))
+
+
+def _check_citations(model: AgreementFile) -> Iterator[Problem]:
+    articles = {a.id: a for a in model.articles}
+    for path, basis in _walk_bases(model, ()):
+        article = articles.get(basis.article)
+        if article is None:
+            yield (
+                (*path, "article"),
+                (f"cites article {basis.article!r}, which the file does not declare in articles"),
+            )
+        elif article.public != basis.public:
+            yield (
+                (*path, "public"),
+                (
+                    f"expected {str(article.public).lower()}: article {article.id!r} is declared "
+                    f"with public: {str(article.public).lower()}"
+                ),
+            )
+
+
+def _check_parameters(model: AgreementFile) -> Iterator[Problem]:
+    articles = {a.id: a for a in model.articles}
+    calendars = {c.id for c in model.calendars}
+    for index, param in enumerate(model.parameters):
+        path: Path = ("parameters", index)
+        source = param.source
+        if source.reference == "pending":
+            if source.kind == "article":
+                yield (*path, "source", "kind"), "an article is never pending: expected a later act"
+            if not param.provisional:
+                yield (*path, "provisional"), "expected true: a pending value is provisional"
+        if param.provisional and param.note is None:
+            yield (*path, "note"), "a provisional value needs a note saying who will set it"
+        if source.kind == "article":
+            article = articles.get(source.reference)
+            if article is None:
+                yield (
+                    (*path, "source", "reference"),
+                    (f"expected the id of a declared article, not {source.reference!r}"),
+                )
+            elif article.public != source.public:
+                yield (
+                    (*path, "source", "public"),
+                    (f"expected {str(article.public).lower()}, as article {article.id!r} declares"),
+                )
+        if param.unit == "business-days" and param.calendar is None:
+            yield (*path, "calendar"), "business days need the calendar they are counted in"
+        if param.calendar is not None and param.calendar not in calendars:
+            yield (*path, "calendar"), f"no calendar {param.calendar!r} is declared"
+    for index, calendar in enumerate(model.calendars):
+        if not _is_time_zone(calendar.timezone):
+            yield ("calendars", index, "timezone"), "expected an IANA time zone name"
+        for d, day in enumerate(calendar.weekend):
+            if not 1 <= day <= 7:
+                yield ("calendars", index, "weekend", d), "expected an ISO weekday 1-7"
+
+
+def _check_parameter_refs(model: AgreementFile) -> Iterator[Problem]:
+    params = {p.id: p for p in model.parameters}
+
+    def ref(path: Path, name: str | None, time: bool = True) -> Iterator[Problem]:
+        if name is None:
+            return
+        param = params.get(name)
+        if param is None:
+            yield path, f"no parameter {name!r} is declared in parameters"
+        elif time and param.unit not in TIME_UNITS:
+            yield path, f"expected a period, but parameter {name!r} is in {param.unit}"
+
+    for index, kind in enumerate(model.activities.types):
+        path: Path = ("activities", "types", index)
+        yield from ref((*path, "notice"), kind.notice)
+        yield from ref((*path, "emergency_notice"), kind.emergency_notice)
+        if kind.emergency_path and kind.emergency_notice is None:
+            yield (*path, "emergency_notice"), "an emergency path needs its notice parameter"
+        if not kind.emergency_path and kind.emergency_notice is not None:
+            yield (*path, "emergency_notice"), "set only where emergency_path is true"
+    for index, provision in enumerate(model.provisions):
+        yield from ref(("provisions", index, "notice"), provision.notice)
+    for index, period in enumerate(model.jurisdiction.periods):
+        yield from ref(("jurisdiction", "periods", index, "parameter"), period.parameter)
+
+
+def _check_categories_named(model: AgreementFile) -> Iterator[Problem]:
+    categories = {c.id for c in model.coverage.categories}
+    for index, category in enumerate(model.coverage.categories):
+        if category.coverage.covered and category.coverage.status is None:
+            yield (
+                ("coverage", "categories", index, "coverage", "status"),
+                ("a covered category needs the status it is given"),
+            )
+    for index, rule in enumerate(model.entry.rules):
+        for c, name in enumerate(rule.categories):
+            if name not in categories:
+                yield ("entry", "rules", index, "categories", c), f"no category {name!r}"
+    for index, provision in enumerate(model.provisions):
+        for c, name in enumerate(provision.applies_to):
+            if name not in categories:
+                yield ("provisions", index, "applies_to", c), f"no category {name!r}"
+    codes = {p.code for p in model.parties}
+    sharing = model.sharing
+    lists: list[tuple[Path, list[str]]] = [
+        (("sharing", "record_types", i, "releasable_to"), r.releasable_to)
+        for i, r in enumerate(sharing.record_types)
+    ]
+    lists.append(
+        (("sharing", "unmarked_intel", "releasable_to"), sharing.unmarked_intel.releasable_to)
+    )
+    for path, refs in lists:
+        for i, value in enumerate(refs):
+            if value not in PARTY_REFS and value not in codes:
+                yield (*path, i), f"{value!r} is not a party of this agreement"
