@@ -212,3 +212,15 @@ def test_missing_top_level_section(minimal_text: str) -> None:
     problem = only(problems_of(minimal_text[:start] + minimal_text[end:]))
     assert (problem.field, problem.message) == ("sharing", "required field is missing")
     assert problem.line == 2
+
+
+def test_a_value_of_no_allowed_type_lists_the_alternatives(minimal_text: str) -> None:
+    text = replace_once(minimal_text, "when: {official_duty: true}", "when: {official_duty: 3}")
+    problem = only(problems_of(text))
+    assert problem.field == "claims.rules[0].when.official_duty"
+    assert problem.message.startswith("expected one of: true or false; a text")
+
+
+def test_a_second_yaml_document_is_refused(minimal_text: str) -> None:
+    problem = only(problems_of(minimal_text + "---\nformat: 1\n"))
+    assert "single document" in problem.message

@@ -94,9 +94,16 @@ def _schema_problems(exc: ValidationError, doc: YamlDocument, name: str) -> list
         if message not in messages:
             messages.append(message)
     return [
-        AgreementProblem(name, line, field, " or ".join(messages))
+        AgreementProblem(name, line, field, _join(messages))
         for (line, field), messages in by_place.items()
     ]
+
+
+def _join(messages: list[str]) -> str:
+    """One message for one place; a union's alternatives become "expected one of: ..."."""
+    if len(messages) > 1 and all(m.startswith("expected ") for m in messages):
+        return "expected one of: " + "; ".join(m.removeprefix("expected ") for m in messages)
+    return "; ".join(messages)
 
 
 def _check_problems(model: AgreementFile, doc: YamlDocument, name: str) -> list[AgreementProblem]:
