@@ -59,7 +59,7 @@ def main(ctx: click.Context, home: Path | None) -> None:
     "--agreement",
     "agreement_ref",
     required=True,
-    help="Shipped profile name (e.g. usa-pry-2025) or path of an agreement file.",
+    help="Shipped profile name (see `acuerdo agreement list`) or path of an agreement file.",
 )
 @click.option("--database-url", default=None, help="Database URL (default: SQLite in the home).")
 @click.pass_context

@@ -5,21 +5,32 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import platformdirs
+import yaml
 
 from acuerdo.settings import Settings
 
-# (name, roles, agency index): published demo logins, created only in demo mode.
-DEMO_USERS = (
-    ("admin", ("admin",), 0),
-    ("registrar", ("registrar",), 0),
-    ("analyst", ("analyst",), 0),
-    ("viewer", ("viewer",), 0),
-)
 DEMO_PASSWORD_SUFFIX = "-demo-password"  # noqa: S105 (published demo logins)
-DEMO_SCENARIO = {"party": "USA", "agreement": "usa-pry-2025"}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A demo scenario, read from scenarios/demo.yaml (data, not code)."""
+
+    party: str
+    agreement: str
+    users: tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def load_scenario() -> Scenario:
+    text = resources.files("acuerdo").joinpath("scenarios", "demo.yaml").read_text("utf-8")
+    data = yaml.safe_load(text)
+    users = tuple((str(u["name"]), tuple(str(r) for r in u["roles"])) for u in data["users"])
+    return Scenario(str(data["party"]), str(data["agreement"]), users)
 
 
 async def create_demo_node(settings: Settings) -> None:
@@ -27,8 +38,9 @@ async def create_demo_node(settings: Settings) -> None:
     from acuerdo.node import init_node
     from acuerdo.operations import add_user_cmd
 
-    await init_node(settings, party=DEMO_SCENARIO["party"], agreement=DEMO_SCENARIO["agreement"])
-    for name, roles, _ in DEMO_USERS:
+    scenario = load_scenario()
+    await init_node(settings, party=scenario.party, agreement=scenario.agreement)
+    for name, roles in scenario.users:
         await add_user_cmd(settings, name, list(roles), None, name + DEMO_PASSWORD_SUFFIX)
 
 
@@ -51,10 +63,11 @@ def run_demo(home: Path | None, *, port: int, fresh: bool) -> None:
     home = home or Path(platformdirs.user_data_dir("acuerdo-demo", appauthor=False))
     settings = prepare_demo(home, fresh=fresh)
     settings = settings.model_copy(update={"port": port})
-    print(f"acuerdo demo node of {DEMO_SCENARIO['party']} ({DEMO_SCENARIO['agreement']}) in {home}")
+    scenario = load_scenario()
+    print(f"acuerdo demo node of {scenario.party} ({scenario.agreement}) in {home}")
     print(f"  API:      http://127.0.0.1:{port}/docs   (OpenAPI at /openapi.json)")
     print("  log in with HTTP Basic, demo mode only:")
-    for name, roles, _ in DEMO_USERS:
+    for name, roles in scenario.users:
         print(f"    {name:10} password {name + DEMO_PASSWORD_SUFFIX:28} roles {', '.join(roles)}")
     print(
         f"  try:      curl -u registrar:registrar{DEMO_PASSWORD_SUFFIX} http://127.0.0.1:{port}/api/v1/agreement"

@@ -10,6 +10,7 @@ from acuerdo.agreement import (
     ActivityQuestion,
     ClaimQuestion,
     CoverageQuestion,
+    EntryQuestion,
     JurisdictionQuestion,
 )
 from acuerdo.api.auth import CurrentUser, NodeDep
@@ -23,6 +24,7 @@ QUESTIONS: dict[str, Any] = {
     "jurisdiction": JurisdictionQuestion,
     "claims": ClaimQuestion,
     "activity": ActivityQuestion,
+    "entry": EntryQuestion,
 }
 
 
@@ -36,7 +38,7 @@ async def agreement(node: NodeDep, user: CurrentUser) -> dict[str, Any]:
         "version": a.model.agreement.version,
         "hash": a.hash,
         "party": node.party,
-        "document": a.model.model_dump(mode="json", by_alias=True, exclude_none=True),
+        "document": a.document,
     }
 
 
