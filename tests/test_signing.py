@@ -55,8 +55,29 @@ def _verify(vector: dict[str, Any], record: bytes) -> None:
         raise InvalidSignature("record hash differs from the signed hash")
 
 
+# Public keys of RFC 8032 section 7.1 tests 1-3, whose secret keys are the vector seeds.
+RFC8032_PUBLIC_KEYS = {
+    "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60": (
+        "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+    ),
+    "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb": (
+        "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c"
+    ),
+    "c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7": (
+        "fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025"
+    ),
+}
+
+
 def test_prefix_matches_the_specification() -> None:
     assert bytes.fromhex(VECTORS["record_prefix_hex"]) == RECORD_PREFIX
+
+
+def test_seeds_are_the_rfc8032_keys() -> None:
+    seeds = [(v["seed"], v["public_key"]) for v in RECORDS]
+    seeds += [(c["root_seed"], c["root_public_key"]) for c in VECTORS["certificates"]]
+    for seed, public in seeds:
+        assert RFC8032_PUBLIC_KEYS[seed] == public == _public_from_seed(seed).hex()
 
 
 @pytest.mark.parametrize("vector", RECORDS, ids=[v["name"] for v in RECORDS])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -182,3 +183,17 @@ def test_published_vectors() -> None:
                 canonicalize(parse_json(case["input"]))
         else:
             assert canonicalize(parse_json(case["input"])).decode() == expected, case["name"]
+
+
+def test_subclasses_and_tuples_serialise_as_their_json_values() -> None:
+    class Colour(StrEnum):
+        RED = "red"
+
+    class Level(IntEnum):
+        HIGH = 3
+
+    value: Any = {"c": Colour.RED, "l": Level.HIGH, "t": (1, "\U0001f600"), "b": True}
+    assert canonicalize(value) == '{"b":true,"c":"red","l":3,"t":[1,"\U0001f600"]}'.encode()
+    assert canonicalize({**value, "f": 0.5}) == canonicalize(
+        {"b": True, "c": "red", "f": 0.5, "l": 3, "t": [1, "\U0001f600"]}
+    )

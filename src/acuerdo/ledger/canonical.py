@@ -23,7 +23,9 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from json.encoder import c_make_encoder  # type: ignore[attr-defined]
+from json.encoder import encode_basestring as _quote  # C escaper json.dumps itself uses
 from typing import TypeAlias
 
 JSONValue: TypeAlias = "bool | int | float | str | list[JSONValue] | dict[str, JSONValue] | None"
@@ -58,15 +60,13 @@ def canonicalize(value: JSONInput) -> bytes:
     types and nesting deeper than MAX_CANONICAL_DEPTH.
     """
     try:
-        if _fast_path_ok(value):
-            text = json.dumps(
-                value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False
-            )
-        else:
-            parts: list[str] = []
-            _write(value, parts, 0)
-            text = "".join(parts)
-        return text.encode("utf-8")
+        if _ENCODE is not None and _plain(value, 0):
+            text = "".join(_ENCODE(value, 0))
+            if text.isascii() or not _has_astral_key(value):
+                return text.encode("utf-8")
+        parts: list[str] = []
+        _write(value, parts, 0)
+        return "".join(parts).encode("utf-8")
     except UnicodeEncodeError as exc:
         raise CanonicalError("string contains a lone surrogate (not valid Unicode)") from exc
     except ValueError as exc:  # int too long for str(), out-of-range float
@@ -75,29 +75,60 @@ def canonicalize(value: JSONInput) -> bytes:
         raise CanonicalError(str(exc)) from exc
 
 
-def _fast_path_ok(value: object) -> bool:
-    """Validate types and depth; say whether the C encoder's output is already JCS."""
-    stack: list[tuple[object, int]] = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            if depth >= MAX_CANONICAL_DEPTH:
-                raise CanonicalError(f"nesting deeper than {MAX_CANONICAL_DEPTH}")
-            for key, child in item.items():
-                if not isinstance(key, str):
-                    raise CanonicalError(f"object key {key!r} is not a string")
-                if not key.isascii() and _ASTRAL.search(key):
-                    return False
-                stack.append((child, depth + 1))
-        elif isinstance(item, list | tuple):
-            if depth >= MAX_CANONICAL_DEPTH:
-                raise CanonicalError(f"nesting deeper than {MAX_CANONICAL_DEPTH}")
-            stack.extend((child, depth + 1) for child in item)
-        elif isinstance(item, float):
+def _unsupported(item: object) -> object:
+    raise CanonicalError(f"unsupported type {type(item).__name__} in JSON value")
+
+
+# The C encoder json.dumps uses, built once: keys sorted, no whitespace, strings escaped as
+# JCS escapes them, no circular-reference markers (`_plain` bounds the depth instead).
+_ENCODE: Callable[[object, int], Sequence[str]] | None = (
+    None
+    if c_make_encoder is None
+    else c_make_encoder(None, _unsupported, _quote, None, ":", ",", True, False, False)
+)
+
+
+def _plain(value: object, depth: int) -> bool:
+    """Validate types and depth; say whether the C encoder's output is already JCS.
+
+    It is unless a float occurs (ECMAScript number form) or an object key lies outside the
+    Basic Multilingual Plane (UTF-16 order), which the caller checks on the output. Exact
+    type tests first: this walk runs on every record and most leaves are strings.
+    """
+    kind = type(value)
+    if kind is not dict and kind is not list and kind is not tuple:
+        if isinstance(value, dict | list | tuple):
+            kind = dict if isinstance(value, dict) else list
+        elif isinstance(value, float):
             return False
-        elif item is not None and not isinstance(item, str | int):
-            raise CanonicalError(f"unsupported type {type(item).__name__} in JSON value")
+        elif value is None or isinstance(value, str | int):
+            return True
+        else:
+            _unsupported(value)
+    if depth >= MAX_CANONICAL_DEPTH:
+        raise CanonicalError(f"nesting deeper than {MAX_CANONICAL_DEPTH}")
+    children: Iterable[object] = value  # type: ignore[assignment]
+    if kind is dict:
+        for key in children:
+            if type(key) is not str and not isinstance(key, str):
+                raise CanonicalError(f"object key {key!r} is not a string")
+        children = value.values()  # type: ignore[attr-defined]
+    for child in children:
+        leaf = type(child)
+        if leaf is str or leaf is int or leaf is bool or child is None:
+            continue
+        if not _plain(child, depth + 1):
+            return False
     return True
+
+
+def _has_astral_key(value: object) -> bool:
+    """Does any object key hold a character outside the BMP (sorted differently in UTF-16)?"""
+    if isinstance(value, dict):
+        return any(_ASTRAL.search(key) or _has_astral_key(child) for key, child in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_astral_key(child) for child in value)
+    return False
 
 
 def _utf16_key(key: str) -> bytes:
@@ -116,7 +147,7 @@ def _write(value: object, out: list[str], depth: int) -> None:
     elif value is False:
         out.append("false")
     elif isinstance(value, str):
-        out.append(json.dumps(value, ensure_ascii=False))
+        out.append(_quote(value))
     elif isinstance(value, int):
         out.append(int.__repr__(value))
     elif isinstance(value, float):
@@ -143,7 +174,7 @@ def _write_object(value: dict[object, object], out: list[str], depth: int) -> No
     for index, key in enumerate(keys):
         if index:
             out.append(",")
-        out.append(json.dumps(key, ensure_ascii=False))
+        out.append(_quote(key))
         out.append(":")
         _write(value[key], out, depth + 1)
     out.append("}")
@@ -161,7 +192,7 @@ def format_number(number: float) -> str:
         return "0"  # also -0.0
     if number < 0:
         return "-" + format_number(-number)
-    mantissa, _, exponent = repr(number).partition("e")
+    mantissa, _, exponent = float.__repr__(number).partition("e")
     whole, _, fraction = mantissa.partition(".")
     digits = whole + fraction
     # value = 0.<digits> * 10**point
