@@ -196,3 +196,15 @@ def test_published_vectors_are_up_to_date_and_verify_here() -> None:
             bytes.fromhex(vector["public_key"]),
             agreement_hash=vector["agreement_hash"],
         )
+
+
+def test_sign_many_template_survives_lookalike_fields() -> None:
+    zeros = "0" * 64  # the same digits as the template's placeholder hash
+    records = [b"", b"{}", RECORD]
+    batch = sign_many(records, agreement_hash=zeros, origin="sha", signer=SIGNER)
+    assert batch == [
+        sign_record(r, agreement_hash=zeros, origin="sha", signer=SIGNER) for r in records
+    ]
+    for record, (envelope, signature) in zip(records, batch, strict=True):
+        verify_record(record, envelope, signature, SIGNER.public_key, agreement_hash=zeros)
+    assert sign_many([], agreement_hash=zeros, origin="USA", signer=SIGNER) == []
