@@ -52,6 +52,27 @@ RECORD_TYPES: tuple[RecordType, ...] = (
         RecordKind.PERSONAL,
         "Personal data of a covered person",
     ),
+    RecordType(
+        "acuerdo-movement-order",
+        "extension-definition--d6c7199e-df3d-4f36-a249-2184506ff962",
+        "movement-order.json",
+        RecordKind.AGREEMENT,
+        "Movement order (individual or collective travel orders)",
+    ),
+    RecordType(
+        "acuerdo-movement",
+        "extension-definition--4b5e8b25-78bf-45d9-b355-7c16761aec63",
+        "movement.json",
+        RecordKind.AGREEMENT,
+        "Arrival or departure notified by the sending state",
+    ),
+    RecordType(
+        "acuerdo-movement-confirmation",
+        "extension-definition--9aa7ddbd-c7e3-4721-b867-14d0e819fd03",
+        "movement-confirmation.json",
+        RecordKind.AGREEMENT,
+        "Host immigration's record of an arrival or departure",
+    ),
 )
 BY_NAME: Mapping[str, RecordType] = {t.name: t for t in RECORD_TYPES}
 
