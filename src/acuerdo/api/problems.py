@@ -21,6 +21,7 @@ TITLES = {
     401: "Authentication required",
     403: "Forbidden",
     404: "Not found",
+    405: "Method not allowed",
     409: "Conflict",
     413: "Request body too large",
     415: "Unsupported media type",
@@ -105,7 +106,11 @@ def install(app: FastAPI) -> None:
         if exc.status_code == 405:
             detail = f"{request.method} is not allowed on {request.url.path}"
         code = TITLES.get(exc.status_code, "error").lower().replace(" ", "-")
-        return problem_response(exc.status_code, detail, code, instance=request.url.path)
+        # Keep what the status needs beside the body, e.g. Allow on 405 (RFC 9110 15.5.6).
+        headers = dict(exc.headers) if exc.headers else None
+        return problem_response(
+            exc.status_code, detail, code, headers=headers, instance=request.url.path
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
