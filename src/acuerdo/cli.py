@@ -226,6 +226,33 @@ def key_export_root(ctx: click.Context, dest: Path, remove: bool) -> None:
     click.echo(f"root key written to {dest}" + (" and removed from the node" if remove else ""))
 
 
+@key.command("rotate")
+@click.argument("purpose", type=click.Choice(["records", "requests", "cards"]))
+@click.option(
+    "--root-key",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="The party root key file, when it is kept offline (default: the node's copy).",
+)
+@click.pass_context
+def key_rotate(ctx: click.Context, purpose: str, root_key: Path | None) -> None:
+    """Make a new working key for PURPOSE, certified by the root; the old one stays verifiable."""
+    from datetime import UTC, datetime
+
+    from acuerdo.ledger.keys import ROOT_KEY_FILE, KeyFileError, KeyPurpose, rotate
+    from acuerdo.ledger.signing import FileSigner
+    from acuerdo.node import KEYS_DIR
+
+    keys_dir = _settings(ctx).home / KEYS_DIR
+    path = root_key or keys_dir / ROOT_KEY_FILE
+    try:
+        root = FileSigner.from_pem(path.read_bytes())
+        cert = rotate(keys_dir, KeyPurpose(purpose), root, datetime.now(UTC))
+    except (KeyFileError, OSError, ValueError) as exc:
+        raise _refuse(f"cannot rotate the {purpose} key: {exc}") from None
+    click.echo(f"new {purpose} key {cert.key_id}, valid {cert.not_before} to {cert.not_after}")
+
+
 @main.command("get")
 @click.argument("path")
 @click.option(

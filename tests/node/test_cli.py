@@ -115,3 +115,36 @@ def test_serve_refuses_a_world_readable_key(tmp_path: Path) -> None:
     (home / "keys" / "requests.key").chmod(0o644)
     code, _, err = run("--home", str(home), "serve", "--port", "1")
     assert code == 1 and "requests.key" in err
+
+
+def test_key_rotation_keeps_the_node_working(tmp_path: Path) -> None:
+    home = str(tmp_path / "usa")
+    assert run("--home", home, "init", "--party", "USA", "--agreement", "usa-pry-2025")[0] == 0
+    code, out, err = run("--home", home, "key", "rotate", "records")
+    assert code == 0, err
+    assert "new records key" in out
+    assert (
+        run(
+            "--home",
+            home,
+            "user",
+            "add",
+            "ana",
+            "--role",
+            "analyst",
+            input="a long enough password\n",
+        )[0]
+        == 0
+    )
+    code, out, err = run(
+        "--home", home, "key", "export-root", str(tmp_path / "root.key"), "--remove"
+    )
+    assert code == 0, err
+    code, _, err = run("--home", home, "key", "rotate", "cards")
+    assert code == 1
+    assert "root" in err
+    code, out, err = run(
+        "--home", home, "key", "rotate", "cards", "--root-key", str(tmp_path / "root.key")
+    )
+    assert code == 0, err
+    assert run("--home", home, "audit", "verify")[0] == 0
