@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from acuerdo import __version__
 from acuerdo.api import problems
-from acuerdo.api.routes import agreement, health, keys, records
+from acuerdo.api.routes import agreement, docs, health, keys, records
 from acuerdo.node import Node
 from acuerdo.settings import Settings
 
@@ -35,10 +35,14 @@ def create_app(settings: Settings, *, node: Node | None = None) -> FastAPI:
         version=__version__,
         summary="A status-of-forces agreement run as software: one party's node.",
         lifespan=lifespan,
+        # FastAPI would serve these to anyone; routes.docs serves them to signed-in users.
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
     )
     if node is not None:
         app.state.node = node
     problems.install(app)
-    for module in (health, agreement, records, keys):
+    for module in (health, agreement, records, keys, docs):
         app.include_router(module.router)
     return app

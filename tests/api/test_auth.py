@@ -1,0 +1,119 @@
+"""Authentication: Bearer tokens, HTTP Basic served from a cache, audited logins, and no route
+but /health answering anyone who has not signed in.
+
+argon2 costs about 100 ms a check, so Basic credentials are verified once and then served from
+the node's cache; the audit chain shows it (one `login` entry for many requests).
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from test_bad_input import CHALLENGE, assert_problem, indicator, module_harness
+from test_channels import api_routes, concrete_path
+
+from acuerdo.api.app import create_app
+from acuerdo.ledger.tables import audit
+from acuerdo.node import Node
+from acuerdo.users import add_user
+from conftest import NodeHarness
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+PASSWORD = "correct horse battery"
+PUBLIC = {"GET /health"}
+
+
+h = module_harness("h")
+
+
+async def with_password(h: NodeHarness, name: str) -> None:
+    """A user who signs in with a password (argon2-hashed), not a token."""
+    await add_user(
+        h.node.engines.writer, party=h.node.party, name=name,
+        agency=h.users["viewer"].agency, roles=["viewer"], password=PASSWORD,
+    )  # fmt: skip
+
+
+def basic(name: str, password: str) -> dict[str, str]:
+    value = base64.b64encode(f"{name}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {value}"}
+
+
+async def audit_count(node: Node, action: str, actor: str | None = None) -> int:
+    q = select(func.count()).select_from(audit).where(audit.c.action == action)
+    if actor is not None:
+        q = q.where(audit.c.actor == actor)
+    async with node.engines.reader.connect() as conn:
+        return int((await conn.execute(q)).scalar_one())
+
+
+async def test_bearer_token_signs_in(h: NodeHarness) -> None:
+    r = await h.client.get("/api/v1/agreement", headers=h.auth("viewer"))
+    assert r.status_code == 200 and r.json()["party"] == "USA"
+
+
+async def test_basic_is_verified_once_then_served_from_the_cache(h: NodeHarness) -> None:
+    await with_password(h, "officer.basic")
+    before = await audit_count(h.node, "login", "USA:officer.basic")
+    for _ in range(3):
+        r = await h.client.get("/api/v1/keys", headers=basic("officer.basic", PASSWORD))
+        assert r.status_code == 200, r.text
+    assert await audit_count(h.node, "login", "USA:officer.basic") == before + 1
+
+
+async def test_wrong_password_is_refused_audited_and_never_cached(h: NodeHarness) -> None:
+    await with_password(h, "officer.wrong")
+    good = await h.client.get("/api/v1/keys", headers=basic("officer.wrong", PASSWORD))
+    assert good.status_code == 200  # now the right password is in the cache
+    failed = await audit_count(h.node, "login.failed")
+    for attempt in (PASSWORD + " ", PASSWORD.upper(), ""):
+        r = await h.client.get("/api/v1/keys", headers=basic("officer.wrong", attempt))
+        assert_problem(r, 401, "wrong user name or password")
+        assert all(f in r.headers["www-authenticate"] for f in CHALLENGE)
+    assert await audit_count(h.node, "login.failed") == failed + 3
+
+
+@pytest.mark.parametrize("name", ["nobody-here", "viewer"])  # unknown; known, but no password
+async def test_basic_without_a_matching_password_is_refused(h: NodeHarness, name: str) -> None:
+    failed = await audit_count(h.node, "login.failed")
+    r = await h.client.get("/api/v1/keys", headers=basic(name, PASSWORD))
+    body = assert_problem(r, 401, "wrong user name or password")
+    assert name not in body["detail"]  # the refusal does not say which names exist
+    assert await audit_count(h.node, "login.failed") == failed + 1
+
+
+async def test_health_needs_no_authentication(h: NodeHarness) -> None:
+    r = await h.client.get("/health")
+    assert r.status_code == 200 and r.json() == {"status": "ok"}
+
+
+def sample_body(method: str, path: str) -> dict[str, Any] | None:
+    """A body each writing route accepts from a signed-in user (the control)."""
+    if method != "POST":
+        return None
+    bodies: dict[str, dict[str, Any]] = {
+        "/api/v1/records": indicator(),
+        "/api/v1/decide/{question}": {"category": "member-of-force"},
+    }
+    assert path in bodies, f"add a body that POST {path} accepts"
+    return bodies[path]
+
+
+async def test_every_route_but_health_needs_authentication(h: NodeHarness) -> None:
+    routes = sorted(api_routes(create_app(h.node.settings)))
+    assert {f"{m} {p}" for m, p in routes} >= PUBLIC | {"GET /api/v1/records"}
+    for method, path in routes:
+        if f"{method} {path}" in PUBLIC:
+            continue
+        url, body = concrete_path(path), sample_body(method, path)
+        for headers in ({}, {"Authorization": "Bearer not-a-token"}):
+            r = await h.client.request(method, url, json=body, headers=headers)
+            problem = assert_problem(r, 401)
+            assert problem["type"] == "urn:acuerdo:problem:unauthenticated", (method, path)
+            assert all(f in r.headers["www-authenticate"] for f in CHALLENGE), (method, path)
+        signed_in = await h.client.request(method, url, json=body, headers=h.auth("admin"))
+        assert signed_in.status_code not in (401, 403), (method, path, signed_in.text)

@@ -1,0 +1,140 @@
+"""Every channel that returns records has a withheld-record case: a registry that must be whole.
+
+Each API route (method and path) of `create_app(...)` and each command of the `acuerdo` CLI is
+either in RECORD_CHANNELS, naming the test in test_withheld.py that proves a withheld record
+looks absent there (that test must declare it with `@covers`), or in NO_RECORDS with the reason
+it returns none. A route or command added without being classified fails here, and so does an
+entry left behind for one that was removed.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+import fastapi.routing
+import test_withheld
+from fastapi import FastAPI
+from test_bad_input import indicator
+
+from acuerdo.api.app import create_app
+from acuerdo.cli import main as cli_main
+from acuerdo.settings import Settings
+from conftest import NodeHarness
+
+RECORD_CHANNELS: dict[str, str] = {
+    "GET /api/v1/records/{object_id}": "test_get_one_answers_withheld_like_absent",
+    "GET /api/v1/records/{object_id}/versions": "test_versions_answer_withheld_like_absent",
+    "GET /api/v1/records": "test_lists_leave_out_withheld_records",
+    "acuerdo get": "test_cli_get_answers_withheld_like_absent",
+}
+
+NO_RECORDS: dict[str, str] = {
+    "GET /health": "liveness: a fixed {'status': 'ok'}",
+    "GET /api/v1/agreement": "the adopted agreement file and its hash, not a ledger record",
+    "GET /api/v1/keys": "this node's public keys and their root-signed certificates",
+    "POST /api/v1/decide/{question}": "a decision from the agreement on the facts sent; no record",
+    "POST /api/v1/records": "answers with ids, versions and hashes of the objects sent, only",
+    "GET /openapi.json": "the API's description",
+    "GET /docs": "the API's interactive documentation page",
+    "acuerdo init": "creates a node; prints its party and agreement hash",
+    "acuerdo user add": "adds a user; prints the user and roles",
+    "acuerdo token create": "prints a new token",
+    "acuerdo serve": "serves create_app's routes, each classified in this registry",
+    "acuerdo demo": "serves create_app's routes for demo users, each classified here",
+    "acuerdo agreement check": "validates an agreement file; prints its summary",
+    "acuerdo agreement list": "the shipped agreement profiles and their hashes",
+    "acuerdo audit verify": "whether the audit chain holds, its length and head hash",
+    "acuerdo key export-root": "writes the root key to a file",
+    "acuerdo settings": "the settings registry and its defaults",
+}
+
+# Values for path parameters when a test has to call every route.
+PATH_SAMPLES = {"object_id": f"indicator--{uuid.uuid4()}", "question": "coverage"}
+
+
+def api_routes(app: FastAPI) -> Iterator[tuple[str, str]]:
+    """(method, path) of every route the app serves, included routers flattened.
+
+    Routes that are not plain HTTP routes (mounts, websockets) come out with the method of
+    their kind, so that they too must be classified.
+    """
+    iterate = getattr(fastapi.routing, "iter_route_contexts", None)
+    routes = list(iterate(app.routes)) if iterate else list(app.routes)
+    for route in routes:
+        path = str(getattr(route, "path", "?"))
+        methods = getattr(route, "methods", None)
+        if not methods:
+            yield type(getattr(route, "original_route", route)).__name__.upper(), path
+            continue
+        for method in sorted(methods):
+            yield method, path
+
+
+def route_keys(app: FastAPI) -> set[str]:
+    return {f"{method} {path}" for method, path in api_routes(app)}
+
+
+def concrete_path(path: str) -> str:
+    """A route's path with sample values for its parameters."""
+
+    def sample(m: re.Match[str]) -> str:
+        name = m.group(1).split(":")[0]
+        assert name in PATH_SAMPLES, f"add a sample value for path parameter {name!r}"
+        return PATH_SAMPLES[name]
+
+    return re.sub(r"\{([^}]+)\}", sample, path)
+
+
+def cli_commands(group: click.Group, prefix: str = "acuerdo") -> Iterator[str]:
+    """Every leaf command of the CLI, recursively, as it is typed ("acuerdo user add")."""
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, click.Group):
+            yield from cli_commands(command, f"{prefix} {name}")
+        else:
+            yield f"{prefix} {name}"
+
+
+def test_every_route_and_command_is_classified(tmp_path: Path) -> None:
+    app = create_app(Settings(home=tmp_path))  # builds routes only: no node is opened
+    channels = route_keys(app) | set(cli_commands(cli_main))
+    assert {"GET /api/v1/records", "acuerdo get", "acuerdo user add"} <= channels  # the control
+    unclassified = channels - RECORD_CHANNELS.keys() - NO_RECORDS.keys()
+    assert not unclassified, (
+        f"classify {sorted(unclassified)}: add a withheld-record case to test_withheld.py and "
+        "name it in RECORD_CHANNELS, or say in NO_RECORDS why it returns no records"
+    )
+    assert not RECORD_CHANNELS.keys() & NO_RECORDS.keys()
+    stale = (RECORD_CHANNELS.keys() | NO_RECORDS.keys()) - channels
+    assert not stale, f"the registry names routes or commands that no longer exist: {stale}"
+
+
+def test_each_record_channel_has_its_withheld_case() -> None:
+    for channel, test_name in RECORD_CHANNELS.items():
+        test = getattr(test_withheld, test_name, None)
+        assert callable(test), f"{channel}: test_withheld.py has no {test_name}"
+        covered: frozenset[str] = getattr(test, "covers", frozenset())
+        assert channel in covered, f"{test_name} does not declare @covers({channel!r})"
+    tests = [getattr(test_withheld, n) for n in dir(test_withheld) if n.startswith("test_")]
+    declared = {c for test in tests for c in getattr(test, "covers", ())}
+    assert declared <= RECORD_CHANNELS.keys(), declared - RECORD_CHANNELS.keys()
+
+
+async def test_routes_said_to_return_no_records_return_none(harness: NodeHarness) -> None:
+    """Check the NO_RECORDS reasons where it can be checked: no record id in any GET answer."""
+    h = harness
+    obj = indicator(description="Seen at the border crossing of Pedro Juan Caballero")
+    r = await h.client.post("/api/v1/records", json=obj, headers=h.auth("analyst"))
+    assert r.status_code == 201, r.text
+    seen = await h.client.get(f"/api/v1/records/{obj['id']}", headers=h.auth("admin"))
+    assert seen.status_code == 200  # the control: admin may see it
+    for key in sorted(NO_RECORDS):
+        method, _, path = key.partition(" ")
+        if method not in ("GET", "HEAD") or not path.startswith("/"):
+            continue
+        answer = await h.client.request(method, concrete_path(path), headers=h.auth("admin"))
+        assert answer.status_code == 200, (key, answer.text)
+        assert obj["id"] not in answer.text and "Pedro Juan" not in answer.text, key
