@@ -49,6 +49,7 @@ NO_RECORDS: dict[str, str] = {
     "acuerdo agreement list": "the shipped agreement profiles and their hashes",
     "acuerdo audit verify": "whether the audit chain holds, its length and head hash",
     "acuerdo key export-root": "writes the root key to a file",
+    "acuerdo key rotate": "makes a new working key; prints its id and validity",
     "acuerdo settings": "the settings registry and its defaults",
 }
 
