@@ -31,6 +31,7 @@ from test_bad_input import (
     bundle,
     covered_person,
     indicator,
+    ingest,
     new_id,
     open_harness,
     personal_data,
@@ -38,10 +39,7 @@ from test_bad_input import (
 )
 
 from acuerdo.cli import main as cli_main
-from acuerdo.ledger.keys import KeyPurpose
-from acuerdo.ledger.signing import sign_record
 from acuerdo.ledger.tables import audit, ledger
-from acuerdo.ledger.writes import Signed
 from acuerdo.markings import (
     TLP,
     TLP2_MARKING_IDS,
@@ -77,19 +75,6 @@ def report(refs: list[str]) -> dict[str, Any]:
 
 def identity() -> dict[str, Any]:
     return sdo("identity", name="Third-party feed", identity_class="organization")
-
-
-async def ingest(node: Node, obj: Mapping[str, Any]) -> None:
-    """Append below the API, as an ingest path would: signed, with no markings applied."""
-    draft = node.prepare(obj)
-    envelope, signature = sign_record(
-        draft.body,
-        agreement_hash=node.agreement.hash,
-        origin=node.party,
-        signer=node.keys.signer(KeyPurpose.RECORDS),
-    )
-    signed = Signed(draft, envelope, signature, node.party, None, ())
-    await node.writer.append([signed], actor="ingest")
 
 
 async def post(h: NodeHarness, user: str, *objs: Mapping[str, Any]) -> None:

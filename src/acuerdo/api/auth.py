@@ -63,13 +63,16 @@ async def current_user(request: Request, node: NodeDep) -> User:
     if not header:
         raise _unauthorized("this endpoint needs a Bearer token or HTTP Basic credentials")
     scheme, _, credential = header.partition(" ")
-    if scheme.lower() == "bearer" and credential:
-        user = await user_by_token(node.engines.reader, credential.strip())
+    credential = credential.strip()
+    if scheme.lower() in ("bearer", "basic") and not credential:
+        raise _unauthorized(f"the {scheme} credentials are empty")
+    if scheme.lower() == "bearer":
+        user = await user_by_token(node.engines.reader, credential)
         if user is None:
             raise _unauthorized("unknown or revoked token")
         return user
-    if scheme.lower() == "basic" and credential:
-        return await _basic(node, credential.strip())
+    if scheme.lower() == "basic":
+        return await _basic(node, credential)
     raise _unauthorized(f"unsupported authorization scheme {scheme!r}: use Bearer or Basic")
 
 
