@@ -9,19 +9,21 @@ version and a missing one take the same query and give the same answer: nothing.
 from __future__ import annotations
 
 import base64
-import os
 import json
+import os
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import ColumnElement, Select, and_, select, union
+from sqlalchemy import ColumnElement, Dialect, TextClause, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from acuerdo.ledger.access import CHANNEL_BITS
+from acuerdo.ledger.rowio import driver_thread
 from acuerdo.ledger.tables import grants, ledger, objects
 from acuerdo.release import Channel, Recipient, recipient_tokens
 
@@ -105,22 +107,72 @@ _COLUMNS = (
 
 
 def _version(r: Any) -> StoredVersion:
+    """A row of _COLUMNS, by position (a DB-API tuple or a SQLAlchemy Row)."""
     return StoredVersion(
-        object_id=r.object_id,
-        object_type=r.object_type,
-        kind=r.kind,
-        version_key=r.version_key,
-        sha256=r.sha256,
-        body=bytes(r.body),
-        envelope=bytes(r.envelope),
-        signature=bytes(r.signature),
-        origin=r.origin,
-        owner=r.owner,
-        received_at=r.received_at,
-        applied_markings=tuple(json.loads(r.applied_markings)),
-        revoked=r.revoked,
-        seq=r.seq,
+        object_id=r[1],
+        object_type=r[2],
+        kind=r[3],
+        version_key=r[4],
+        sha256=r[5],
+        body=bytes(r[6]),
+        envelope=bytes(r[7]),
+        signature=bytes(r[8]),
+        origin=r[9],
+        owner=r[10],
+        received_at=r[11],
+        applied_markings=_markings(r[12]),
+        revoked=bool(r[13]),
+        seq=int(r[0]),
     )
+
+
+@lru_cache(maxsize=256)
+def _markings(text: str) -> tuple[str, ...]:
+    return tuple(json.loads(text))
+
+
+@lru_cache(maxsize=128)
+def _page_sql(current: str, tokens: int, types: int, current_only: bool) -> str:
+    """The page query as SQL with named parameters, one text per shape.
+
+    One branch per (token, type): an index range scan of `grants` (primary key (token, seq),
+    or (token, object_type, seq) with a type), each stopping after :lim rows; the union of
+    the branches is sorted and cut to :lim. A user with few tokens reads few index entries,
+    however many records others may see. Built as text once per shape because building and
+    compiling the equivalent Core statement cost more than the query itself.
+    """
+    branches: list[str] = []
+    for t in range(tokens):
+        for y in range(types or 1):
+            conds = [f"token = :t{t}", "seq > :after", "(channels & :mask) != 0"]
+            if types:
+                conds.append(f"object_type = :y{y}")
+            if current_only:
+                conds.append(f"{current} = :yes")
+            where = " AND ".join(conds)
+            branches.append(
+                f"SELECT seq FROM (SELECT seq FROM grants WHERE {where} "  # noqa: S608
+                f"ORDER BY seq LIMIT :lim) AS b{len(branches)}"
+            )
+    union = " UNION ".join(branches)
+    return f"SELECT seq FROM ({union}) AS merged ORDER BY seq LIMIT :lim"  # noqa: S608
+
+
+@lru_cache(maxsize=128)
+def _rows_sql(page: str) -> str:
+    """The versions of a page, in ledger order: the page joined to the ledger's key."""
+    cols = ", ".join(f"ledger.{c.name}" for c in _COLUMNS)
+    return (
+        f"SELECT {cols} FROM ledger JOIN ({page}) AS page "  # noqa: S608
+        "ON page.seq = ledger.seq ORDER BY ledger.seq"
+    )
+
+
+@lru_cache(maxsize=128)
+def _positional(dialect: Dialect, sql: str) -> tuple[str, tuple[str, ...]]:
+    """`sql` with named parameters, compiled for a positional DB-API driver."""
+    compiled = text(sql).compile(dialect=dialect)
+    return str(compiled), tuple(compiled.positiontup or ())
 
 
 class RecordReader:
@@ -172,6 +224,26 @@ class RecordReader:
         async with self._engine.connect() as conn:
             return [_version(r) for r in await conn.execute(q)]
 
+    def _page_text(
+        self,
+        recipient: Recipient,
+        channel: Channel,
+        *,
+        after: int,
+        limit: int,
+        types: Sequence[str],
+        current_only: bool,
+    ) -> tuple[str, dict[str, Any]]:
+        tokens = sorted(recipient_tokens(recipient))
+        current = self._engine.dialect.identifier_preparer.quote("current")
+        sql = _page_sql(current, len(tokens), len(types), current_only)
+        params: dict[str, Any] = {f"t{i}": t for i, t in enumerate(tokens)}
+        params.update({f"y{i}": y for i, y in enumerate(types)})
+        params.update(after=after, lim=limit, mask=CHANNEL_BITS[channel])
+        if current_only:
+            params["yes"] = True
+        return sql, params
+
     def page_query(
         self,
         recipient: Recipient,
@@ -181,30 +253,12 @@ class RecordReader:
         limit: int,
         types: Sequence[str] = (),
         current_only: bool = True,
-    ) -> Select[Any]:
+    ) -> TextClause:
         """One index range scan per (token, type), merged: the query a page runs."""
-        branches = []
-        for token in sorted(recipient_tokens(recipient)):
-            for otype in types or (None,):
-                conds = [
-                    grants.c.token == token,
-                    grants.c.seq > after,
-                    grants.c.channels.op("&")(CHANNEL_BITS[channel]) != 0,
-                ]
-                if otype is not None:
-                    conds.append(grants.c.object_type == otype)
-                if current_only:
-                    conds.append(grants.c.current.is_(True))
-                sub = (
-                    select(grants.c.seq)
-                    .where(and_(*conds))
-                    .order_by(grants.c.seq)
-                    .limit(limit)
-                    .subquery()
-                )
-                branches.append(select(sub.c.seq))
-        merged = union(*branches).subquery()
-        return select(merged.c.seq).order_by(merged.c.seq).limit(limit)
+        sql, params = self._page_text(
+            recipient, channel, after=after, limit=limit, types=types, current_only=current_only
+        )
+        return text(sql).bindparams(**params)
 
     async def page(
         self,
@@ -216,23 +270,30 @@ class RecordReader:
         types: Sequence[str] = (),
         current_only: bool = True,
     ) -> Page:
-        """A page of versions released to the recipient, in ledger order, with the next cursor."""
+        """A page of versions released to the recipient, in ledger order, with the next cursor.
+
+        One statement (the page query joined to the ledger), and on SQLite one hop to the
+        driver's thread: a page costs its index range scans and 100 primary-key lookups.
+        """
         scope = f"{recipient.party}:{recipient.username or ''}:{channel.value}"
         after = self._cursors.open(cursor, scope) if cursor else 0
-        q = self.page_query(
+        sql, params = self._page_text(
             recipient, channel, after=after, limit=limit, types=types, current_only=current_only
         )
+        rows_sql = _rows_sql(sql)
         async with self._engine.connect() as conn:
-            seqs = [int(x) for x in (await conn.execute(q)).scalars()]
-            rows = (
-                (
-                    await conn.execute(
-                        select(*_COLUMNS).where(ledger.c.seq.in_(seqs)).order_by(ledger.c.seq)
-                    )
-                ).all()
-                if seqs
-                else []
-            )
+            run = await driver_thread(conn)
+            if run is not None:
+                positional, names = _positional(conn.dialect, rows_sql)
+                values = tuple(params[n] for n in names)
+                rows = await run(_fetch_all, positional, values)
+            else:
+                rows = (await conn.execute(text(rows_sql).bindparams(**params))).all()
         items = [_version(r) for r in rows]
-        nxt = self._cursors.seal(seqs[-1], scope) if len(seqs) == limit else None
+        nxt = self._cursors.seal(items[-1].seq, scope) if len(items) == limit else None
         return Page(items, nxt)
+
+
+def _fetch_all(sql: str, params: tuple[Any, ...], db: Any) -> list[Any]:
+    """Run one SELECT on a DB-API connection (in aiosqlite's thread) and fetch every row."""
+    return list(db.execute(sql, params).fetchall())

@@ -1,23 +1,24 @@
 """One write transaction, planned in memory and then flushed with executemany.
 
-`load_state` reads what the batch needs to know (sequence heads, the objects it touches and
-the objects they refer to) in a few indexed queries; `stage_job` checks a job completely
-before staging any of it, so a refused job leaves no row behind; `flush` writes every staged
-row with one executemany per table. This is what makes the writer fast: Core inserts, no
-per-row round trips.
+acuerdo.ledger.rowio reads what the batch needs to know (sequence heads, the objects it
+touches and the objects they refer to); `stage_job` checks a job completely before staging
+any of it, so a refused job leaves no row behind; rowio then writes every staged row with one
+executemany per table.
+
+Staging is plain Python per version, so it is kept lean: rows are tuples in column order,
+and the gate's audience is computed once per distinct (record facts, audiences of what it
+refers to) in a batch, not once per version. A thousand indicators marked alike cost one
+gate decision, and exactly the decision each of them would get on its own.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
+from json.encoder import encode_basestring as _q
 from typing import Any
-
-from sqlalchemy import bindparam, func, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from acuerdo.ledger import audit as audit_chain
 from acuerdo.ledger.access import (
@@ -25,17 +26,13 @@ from acuerdo.ledger.access import (
     audience_from_json,
     audience_to_json,
     audience_with_refs,
+    channel_mask,
     extend_catalog,
-    grant_rows,
 )
-from acuerdo.ledger.engine import lock_for_writing
-from acuerdo.ledger.propagation import propagate
-from acuerdo.ledger.tables import audit, grants, ledger, objects, outbox, quarantine, refs
+from acuerdo.ledger.record import Draft
 from acuerdo.ledger.writes import Appended, Job, Signed, WriterContext, WriteRefused
 from acuerdo.markings import MarkingCatalog
 from acuerdo.release import Audience, RecordFacts
-
-CHUNK = 500
 
 
 @dataclass
@@ -51,6 +48,17 @@ class ObjectState:
     in_db: bool
 
 
+@dataclass(frozen=True, slots=True)
+class Release:
+    """The gate's audience of a version and what the writer derives from it."""
+
+    audience: Audience | None
+    json: str | None
+    tokens: tuple[str, ...]  # grant tokens, sorted (none when released to no one)
+    mask: int  # channel bits of every grant row
+    partners: tuple[str, ...]  # partner nodes whose outbox receives the version
+
+
 @dataclass
 class BatchState:
     """What the transaction knows: sequence heads, touched objects, known identities."""
@@ -63,79 +71,56 @@ class BatchState:
     identities: dict[tuple[str, str, str], tuple[str, int]]
     catalog: MarkingCatalog
     first_seq: int = 0
+    releases: dict[tuple[Any, ...], Release] = field(default_factory=dict)
+    fast_audit: bool | None = None  # None until checked against audit.row_for
+    referenced: bool = True  # may a stored object refer to one this batch writes?
 
 
 @dataclass
 class Stage:
-    """Rows to write, gathered across every job of the batch."""
+    """Rows to write, gathered across every job of the batch, as tuples in column order.
 
-    ledger_rows: list[dict[str, Any]] = field(default_factory=list)
-    grant_rows: list[dict[str, Any]] = field(default_factory=list)
+    Grant rows are lists: a later version of the same object in the same batch clears the
+    `current` flag (index 4) of the rows staged for the version it replaces.
+    """
+
+    ledger_rows: list[tuple[Any, ...]] = field(default_factory=list)
+    grant_rows: list[list[Any]] = field(default_factory=list)
+    grants_by_seq: dict[int, list[list[Any]]] = field(default_factory=dict)
     uncurrent: list[int] = field(default_factory=list)
-    refs_rows: list[dict[str, Any]] = field(default_factory=list)
-    audit_rows: list[dict[str, Any]] = field(default_factory=list)
-    outbox_rows: list[dict[str, Any]] = field(default_factory=list)
-    quarantine_rows: list[dict[str, Any]] = field(default_factory=list)
+    refs_rows: list[tuple[str, str]] = field(default_factory=list)
+    audit_rows: list[tuple[Any, ...]] = field(default_factory=list)
+    outbox_rows: list[tuple[Any, ...]] = field(default_factory=list)
+    quarantine_rows: list[tuple[Any, ...]] = field(default_factory=list)
     definitions: list[dict[str, object]] = field(default_factory=list)
     changed: set[str] = field(default_factory=set)
     touched: set[str] = field(default_factory=set)
 
 
-def _chunks(items: list[str]) -> Iterable[list[str]]:
-    for i in range(0, len(items), CHUNK):
-        yield items[i : i + CHUNK]
+# Column orders of the staged tuples; rowio builds its statements from these.
+LEDGER_COLUMNS = (
+    "seq", "owner", "object_id", "version_key", "object_type", "kind", "sha256", "body",
+    "envelope", "signature", "origin", "holder", "author", "applied_markings", "received_at",
+    "revoked",
+)  # fmt: skip
+GRANT_COLUMNS = ("token", "seq", "object_type", "channels", "current")
+REFS_COLUMNS = ("src_id", "dst_id")
+AUDIT_COLUMNS = ("seq", "at", "actor", "action", "subject", "detail", "prev", "hash")
+OUTBOX_COLUMNS = ("partner", "oseq", "ledger_seq", "chain")
+QUARANTINE_COLUMNS = ("received_at", "source", "body", "envelope", "signature", "reason")
+OBJECT_COLUMNS = (
+    "object_id", "owner", "object_type", "current_seq", "current_version_key", "revoked",
+    "audience",
+)  # fmt: skip
 
 
-async def load_state(
-    conn: AsyncConnection, dialect: str, jobs: list[Job], ctx: WriterContext
-) -> BatchState:
-    """Read the heads and the rows of every object the batch writes or refers to."""
-    await lock_for_writing(conn, dialect)
-    max_seq = (await conn.execute(select(func.max(ledger.c.seq)))).scalar() or 0
-    head = (
-        await conn.execute(select(audit.c.seq, audit.c.hash).order_by(audit.c.seq.desc()).limit(1))
-    ).first()
-    heads: dict[str, tuple[int, str]] = {}
-    for partner in ctx.partners:
-        row = (
-            await conn.execute(
-                select(outbox.c.oseq, outbox.c.chain)
-                .where(outbox.c.partner == partner)
-                .order_by(outbox.c.oseq.desc())
-                .limit(1)
-            )
-        ).first()
-        heads[partner] = (row.oseq, row.chain) if row else (0, audit_chain.GENESIS)
-    written = {s.draft.object_id for job in jobs for s in job.versions}
-    wanted = sorted(written | {r for job in jobs for s in job.versions for r in s.draft.refs})
-    state = BatchState(
-        next_seq=max_seq + 1,
-        next_audit=(head.seq if head else 0) + 1,
-        audit_head=head.hash if head else audit_chain.GENESIS,
-        outbox_heads=heads,
-        objects={},
-        identities={},
-        catalog=ctx.catalog,
-        first_seq=max_seq + 1,
-    )
-    for chunk in _chunks(wanted):
-        for r in await conn.execute(select(objects).where(objects.c.object_id.in_(chunk))):
-            state.objects[r.object_id] = ObjectState(
-                r.owner,
-                r.object_type,
-                r.current_seq,
-                r.current_version_key,
-                r.revoked,
-                r.audience,
-                True,
-            )
-    for chunk in _chunks(sorted(written & state.objects.keys())):
-        q = select(
-            ledger.c.owner, ledger.c.object_id, ledger.c.version_key, ledger.c.sha256, ledger.c.seq
-        )
-        for r in await conn.execute(q.where(ledger.c.object_id.in_(chunk))):
-            state.identities[(r.owner, r.object_id, r.version_key)] = (r.sha256, r.seq)
-    return state
+def needs_propagation(stage: Stage, state: BatchState) -> bool:
+    """Could a changed object have referrers (stored before, or staged in this batch)?"""
+    if not stage.changed:
+        return False
+    if state.referenced:
+        return True
+    return any(dst in stage.changed for _, dst in stage.refs_rows)
 
 
 def _check_job(job: Job, state: BatchState) -> list[str]:
@@ -173,20 +158,35 @@ def _check_job(job: Job, state: BatchState) -> list[str]:
     return plan
 
 
-def _audience(s: Signed, state: BatchState, ctx: WriterContext) -> Audience | None:
+def _release(s: Signed, state: BatchState, ctx: WriterContext) -> Release:
+    """The version's audience, narrowed by what it refers to; computed once per kind."""
     d = s.draft
+    marking_ids = d.markings | frozenset(s.applied_markings)
+    # A referenced object this node does not hold reveals nothing and restricts nothing.
+    held = tuple(state.objects[r].audience for r in sorted(d.refs) if r in state.objects)
+    key = (d.object_type, d.kind, d.holder, s.author, marking_ids, held)
+    found = state.releases.get(key)
+    if found is not None:
+        return found
     facts = RecordFacts(
         type=d.object_type,
         kind=d.kind,
         holder=d.holder,
         author=s.author,
-        marking_ids=d.markings | frozenset(s.applied_markings),
+        marking_ids=marking_ids,
     )
-    # A referenced object this node does not hold reveals nothing and restricts nothing.
-    held = (state.objects[r] for r in sorted(d.refs) if r in state.objects)
-    return audience_with_refs(
-        facts, (audience_from_json(o.audience) for o in held), state.catalog, ctx.policy
+    aud = audience_with_refs(
+        facts, (audience_from_json(a) for a in held), state.catalog, ctx.policy
     )
+    if aud is None or not aud.channels:
+        tokens: tuple[str, ...] = ()
+        mask = 0
+    else:
+        tokens, mask = tuple(sorted(aud.tokens())), channel_mask(aud.channels)
+    partners = () if aud is None else tuple(p for p in ctx.partners if admits_node(aud, p))
+    release = Release(aud, audience_to_json(aud), tokens, mask, partners)
+    state.releases[key] = release
+    return release
 
 
 def stage_job(
@@ -207,22 +207,20 @@ def stage_job(
             )
             continue
         if fate == "conflict":
-            stage.quarantine_rows.append(
-                {
-                    "received_at": now,
-                    "source": s.origin,
-                    "body": d.body,
-                    "envelope": s.envelope,
-                    "signature": s.signature,
-                    "reason": f"conflict: {d.object_id} version {d.version_key[2:]} is held "
-                    "with other content",
-                }
+            reason = (
+                f"conflict: {d.object_id} version {d.version_key[2:]} is held with other content"
             )
+            stage.quarantine_rows.append((now, s.origin, d.body, s.envelope, s.signature, reason))
             continue
         results.append(_stage_version(s, job.actor, state, stage, ctx, now))
     for entry in job.entries:
         _stage_audit(entry, state, stage, now)
     return results
+
+
+@lru_cache(maxsize=256)
+def _markings_json(applied: tuple[str, ...]) -> str:
+    return json.dumps(list(applied))
 
 
 def _stage_version(
@@ -231,35 +229,19 @@ def _stage_version(
     d = s.draft
     seq = state.next_seq
     state.next_seq += 1
-    aud = _audience(s, state, ctx)
-    aud_json = audience_to_json(aud)
+    release = _release(s, state, ctx)
+    row = (seq, d.owner, d.object_id, d.version_key, d.object_type, d.kind.value, d.sha256)
     stage.ledger_rows.append(
-        {
-            "seq": seq,
-            "owner": d.owner,
-            "object_id": d.object_id,
-            "version_key": d.version_key,
-            "object_type": d.object_type,
-            "kind": d.kind.value,
-            "sha256": d.sha256,
-            "body": d.body,
-            "envelope": s.envelope,
-            "signature": s.signature,
-            "origin": s.origin,
-            "holder": d.holder,
-            "author": s.author,
-            "applied_markings": json.dumps(list(s.applied_markings)),
-            "received_at": now,
-            "revoked": d.revoked,
-        }
-    )
+        (*row, d.body, s.envelope, s.signature, s.origin, d.holder, s.author,
+         _markings_json(s.applied_markings), now, d.revoked)
+    )  # fmt: skip
     state.identities[(d.owner, d.object_id, d.version_key)] = (d.sha256, seq)
     obj = state.objects.get(d.object_id)
     current = obj is None or d.version_key > obj.current_version_key
     if current:
         if obj is not None:
             _uncurrent(obj.current_seq, state, stage)
-        if obj is None or obj.audience != aud_json:
+        if obj is None or obj.audience != release.json:
             stage.changed.add(d.object_id)  # objects that refer to it may need new grants
         state.objects[d.object_id] = ObjectState(
             d.owner,
@@ -267,103 +249,103 @@ def _stage_version(
             seq,
             d.version_key,
             d.revoked,
-            aud_json,
+            release.json,
             obj.in_db if obj else False,
         )
         stage.touched.add(d.object_id)
-    stage.grant_rows.extend(grant_rows(aud, seq=seq, object_type=d.object_type, current=current))
-    stage.refs_rows.extend({"src_id": d.object_id, "dst_id": r} for r in sorted(d.refs))
-    _stage_audit(
-        audit_chain.AuditEntry(
-            actor,
-            "record.write",
-            d.object_id,
-            {"version": d.version_key, "sha256": d.sha256, "origin": s.origin},
-        ),
-        state,
-        stage,
-        now,
-    )
-    if aud is not None:
-        for partner in ctx.partners:
-            if admits_node(aud, partner):
-                _stage_outbox(partner, seq, d.sha256, state, stage)
+    if release.tokens:
+        rows = [[t, seq, d.object_type, release.mask, current] for t in release.tokens]
+        stage.grant_rows.extend(rows)
+        stage.grants_by_seq[seq] = rows
+    if d.refs:
+        stage.refs_rows.extend((d.object_id, r) for r in sorted(d.refs))
+    _stage_write_audit(actor, d, s.origin, state, stage, now)
+    for partner in release.partners:
+        _stage_outbox(partner, seq, d.sha256, state, stage)
     if d.object_type == "marking-definition":
         definition = dict(d.obj)
         state.catalog = extend_catalog(state.catalog, [definition])
+        state.releases.clear()  # decisions taken under the old catalog may differ now
         stage.definitions.append(definition)
-    return Appended(seq, d.object_id, d.version_key, d.sha256, False, current, aud)
+    return Appended(seq, d.object_id, d.version_key, d.sha256, False, current, release.audience)
 
 
 def _uncurrent(old_seq: int, state: BatchState, stage: Stage) -> None:
     if old_seq >= state.first_seq:
-        for row in stage.grant_rows:
-            if row["seq"] == old_seq:
-                row["current"] = False
+        for row in stage.grants_by_seq.get(old_seq, ()):
+            row[4] = False
     else:
         stage.uncurrent.append(old_seq)
 
 
 def _stage_audit(entry: audit_chain.AuditEntry, state: BatchState, stage: Stage, now: str) -> None:
     row = audit_chain.row_for(state.audit_head, state.next_audit, now, entry)
+    _push_audit(tuple(row[c] for c in AUDIT_COLUMNS), state, stage)
+
+
+def _push_audit(row: tuple[Any, ...], state: BatchState, stage: Stage) -> None:
     stage.audit_rows.append(row)
-    state.audit_head = row["hash"]
+    state.audit_head = row[7]
     state.next_audit += 1
+
+
+def _stage_write_audit(
+    actor: str, d: Draft, origin: str, state: BatchState, stage: Stage, now: str
+) -> None:
+    """The audit entry of a written version, built as text instead of through dicts.
+
+    It must equal `audit.row_for` byte for byte: each batch checks its first such entry
+    against `row_for`, and keeps to `row_for` for the whole batch if they ever differ.
+    """
+    if state.fast_audit is not True:
+        entry = audit_chain.AuditEntry(
+            actor, "record.write", d.object_id,
+            {"version": d.version_key, "sha256": d.sha256, "origin": origin},
+        )  # fmt: skip
+        row = audit_chain.row_for(state.audit_head, state.next_audit, now, entry)
+        expected = tuple(row[c] for c in AUDIT_COLUMNS)
+        if state.fast_audit is None:
+            state.fast_audit = _write_audit_row(actor, d, origin, state, now) == expected
+        _push_audit(expected, state, stage)
+        return
+    _push_audit(_write_audit_row(actor, d, origin, state, now), state, stage)
+
+
+def _write_audit_row(
+    actor: str, d: Draft, origin: str, state: BatchState, now: str
+) -> tuple[Any, ...]:
+    # Canonical JSON by hand: members in code-unit order, strings escaped as JCS does.
+    detail = f'{{"origin":{_q(origin)},"sha256":{_q(d.sha256)},"version":{_q(d.version_key)}}}'
+    seq, prev = state.next_audit, state.audit_head
+    content = (
+        f'{{"action":"record.write","actor":{_q(actor)},"at":{_q(now)},"detail":{detail},'
+        f'"seq":{seq},"subject":{_q(d.object_id)}}}'
+    )
+    digest = hashlib.sha256(prev.encode("ascii") + content.encode("utf-8")).hexdigest()
+    return (seq, now, actor, "record.write", d.object_id, detail, prev, digest)
 
 
 def _stage_outbox(partner: str, seq: int, sha: str, state: BatchState, stage: Stage) -> None:
     last, chain = state.outbox_heads[partner]
     oseq = last + 1
     link = hashlib.sha256(f"{chain}:{oseq}:{sha}".encode("ascii")).hexdigest()
-    stage.outbox_rows.append({"partner": partner, "oseq": oseq, "ledger_seq": seq, "chain": link})
+    stage.outbox_rows.append((partner, oseq, seq, link))
     state.outbox_heads[partner] = (oseq, link)
 
 
-async def flush(
-    conn: AsyncConnection, dialect: str, stage: Stage, state: BatchState, ctx: WriterContext
-) -> None:
-    """Write every staged row, one executemany per table, then propagate audience changes."""
-    if stage.ledger_rows:
-        await conn.execute(ledger.insert(), stage.ledger_rows)
-    new_rows: list[dict[str, Any]] = []
-    upd_rows: list[dict[str, Any]] = []
+def object_rows(
+    stage: Stage, state: BatchState
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Projection rows of the touched objects: (new ones to insert, known ones to update)."""
+    new_rows: list[tuple[Any, ...]] = []
+    upd_rows: list[tuple[Any, ...]] = []
     for oid in sorted(stage.touched):
         o = state.objects[oid]
-        row = {
-            "b_id": oid,
-            "owner": o.owner,
-            "object_type": o.object_type,
-            "current_seq": o.current_seq,
-            "current_version_key": o.current_version_key,
-            "revoked": o.revoked,
-            "audience": o.audience,
-        }
-        (upd_rows if o.in_db else new_rows).append(row)
-    if new_rows:
-        await conn.execute(
-            objects.insert().values(object_id=bindparam("b_id")),
-            new_rows,
-        )
-    if upd_rows:
-        await conn.execute(
-            objects.update().where(objects.c.object_id == bindparam("b_id")),
-            upd_rows,
-        )
-    if stage.uncurrent:
-        await conn.execute(
-            grants.update().where(grants.c.seq == bindparam("b_seq")).values(current=False),
-            [{"b_seq": s} for s in stage.uncurrent],
-        )
-    if stage.grant_rows:
-        await conn.execute(grants.insert(), stage.grant_rows)
-    if stage.refs_rows:
-        ins = postgresql.insert(refs) if dialect == "postgresql" else sqlite.insert(refs)
-        await conn.execute(ins.on_conflict_do_nothing(), stage.refs_rows)
-    if stage.audit_rows:
-        await conn.execute(audit.insert(), stage.audit_rows)
-    if stage.outbox_rows:
-        await conn.execute(outbox.insert(), stage.outbox_rows)
-    if stage.quarantine_rows:
-        await conn.execute(quarantine.insert(), stage.quarantine_rows)
-    if stage.changed:
-        await propagate(conn, stage.changed, state.catalog, ctx.policy)
+        values = (
+            o.owner, o.object_type, o.current_seq, o.current_version_key, o.revoked, o.audience
+        )  # fmt: skip
+        if o.in_db:
+            upd_rows.append((*values, oid))
+        else:
+            new_rows.append((oid, *values))
+    return new_rows, upd_rows

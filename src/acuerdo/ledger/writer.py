@@ -14,9 +14,13 @@ import contextlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from acuerdo.ledger.audit import AuditEntry
 from acuerdo.ledger.engine import Engines
-from acuerdo.ledger.staging import BatchState, Stage, flush, load_state, stage_job
+from acuerdo.ledger.propagation import propagate
+from acuerdo.ledger.rowio import load_state, write_rows
+from acuerdo.ledger.staging import BatchState, Stage, needs_propagation, stage_job
 from acuerdo.ledger.writes import Appended, Job, Signed, WriterContext, WriteRefused
 
 
@@ -107,6 +111,13 @@ class LedgerWriter:
                     outcomes.append(stage_job(job, state, stage, ctx, utc_now()))
                 except WriteRefused as exc:
                     outcomes.append(exc)
-            await flush(conn, self._engines.dialect, stage, state, ctx)
+            await flush(conn, stage, state, ctx)
         ctx.after_commit(stage.definitions)
         return outcomes
+
+
+async def flush(conn: AsyncConnection, stage: Stage, state: BatchState, ctx: WriterContext) -> None:
+    """Write every staged row, then recompute grants of what refers to changed objects."""
+    await write_rows(conn, stage, state)
+    if needs_propagation(stage, state):
+        await propagate(conn, stage.changed, state.catalog, ctx.policy)
