@@ -47,11 +47,13 @@ from acuerdo.markings import (
     rel_to_marking_definition,
 )
 from acuerdo.node import Node
+from acuerdo.users import add_user, create_token
 from conftest import BACKENDS, USERS, NodeHarness
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 F = TypeVar("F", bound=Callable[..., Any])
+TLP_GREEN, TLP_RED = TLP2_MARKING_IDS[TLP.GREEN], TLP2_MARKING_IDS[TLP.RED]
 LIST_TYPES = ("indicator", "report", "identity", "acuerdo-personal-data", "acuerdo-covered-person")
 
 
@@ -163,11 +165,11 @@ async def write_cases(h: NodeHarness) -> dict[str, Case]:
     )
     await ingest(node, unknown)
     cases.append(Case("unknown-marking", unknown["id"]))
-    outside = indicator(object_marking_refs=[TLP2_MARKING_IDS[TLP.GREEN], rel_to_gbr])
+    outside = indicator(object_marking_refs=[TLP_GREEN, rel_to_gbr])
     await ingest(node, outside)
     cases.append(Case("rel-to-non-party", outside["id"]))
 
-    red = indicator(object_marking_refs=[TLP2_MARKING_IDS[TLP.RED], red_to_registrar])
+    red = indicator(object_marking_refs=[TLP_RED, red_to_registrar])
     await post(h, "analyst", red)  # its author and the named registrar see it
     cases.append(Case("tlp-red-for-another-user", red["id"], frozenset({"analyst", "registrar"})))
     pdata = personal_data()
@@ -207,7 +209,7 @@ async def scene(
             recipients_marking_definition(["USA:registrar"]),
             rel_to_marking_definition(["GBR"]),
         )
-        green = indicator(object_marking_refs=[TLP2_MARKING_IDS[TLP.GREEN]])
+        green = indicator(object_marking_refs=[TLP_GREEN])
         await post(h, "analyst", green, report([green["id"]]), identity())
         scene = Scene(h, {})
         scene.before = await snapshot(h)
@@ -361,6 +363,31 @@ async def test_write_referring_to_withheld_answers_as_referring_to_absent(scene:
     assert answers[0] == answers[1]
 
 
+async def test_write_answer_tells_nothing_of_a_withheld_newer_version(scene: Scene) -> None:
+    """An older version written under a newer one the writer may not see is, to them, current."""
+    h = scene.h
+    await add_user(
+        h.node.engines.writer, party="USA", name="analyst2",
+        agency=h.users["analyst"].agency, roles=["analyst"], password=None,
+    )  # fmt: skip
+    other = {"Authorization": f"Bearer {await create_token(h.node.engines.writer, 'analyst2')}"}
+    newer = indicator(modified="2026-07-05T00:00:00.000Z", object_marking_refs=[TLP_RED])
+    await post(h, "analyst", newer)  # TLP:RED for its author only
+    answers = []
+    for oid in (newer["id"], new_id("indicator")):
+        older = dict(newer, id=oid, modified=STAMP, object_marking_refs=[TLP_GREEN])
+        r = await h.client.post("/api/v1/records", json=older, headers=other)
+        assert r.status_code == 201, r.text
+        (written,) = r.json()["written"]
+        answers.append({k: v for k, v in written.items() if k not in ("id", "sha256")})
+    assert answers[0] == answers[1]
+    assert answers[0]["current"] is True and answers[0]["duplicate"] is False
+    mine = dict(newer, id=newer["id"], modified="2026-07-03T00:00:00.000Z")
+    mine["object_marking_refs"] = [TLP_GREEN]
+    r = await h.client.post("/api/v1/records", json=mine, headers=h.auth("analyst"))
+    assert r.json()["written"][0]["current"] is False  # the control: its author sees newer
+
+
 async def personal_reads(node: Node, object_id: str) -> list[tuple[str, str]]:
     async with node.engines.reader.connect() as conn:
         q = select(audit.c.actor, audit.c.detail).where(
@@ -400,14 +427,14 @@ async def test_personal_data_read_is_audited_before_the_answer(scene: Scene) -> 
 )
 async def test_withheld_newer_version_looks_like_no_newer_version(scene: Scene) -> None:
     h = scene.h
-    v1 = indicator(object_marking_refs=[TLP2_MARKING_IDS[TLP.GREEN]])
+    v1 = indicator(object_marking_refs=[TLP_GREEN])
     twin = dict(v1, id=new_id("indicator"))  # the same, without a second version
     await post(h, "analyst", v1, twin)
     red = recipients_marking_definition(["USA:registrar"])["id"]
     v2 = dict(
         v1,
         modified="2026-07-02T12:00:00.000Z",
-        object_marking_refs=[TLP2_MARKING_IDS[TLP.RED], red],
+        object_marking_refs=[TLP_RED, red],
     )
     await post(h, "analyst", v2)
     for oid in (v1["id"], twin["id"]):  # the viewer may see version 1 of both objects

@@ -20,7 +20,7 @@ from acuerdo.ledger.audit import AuditEntry
 from acuerdo.ledger.reader import CursorError, StoredVersion
 from acuerdo.ledger.record import Draft, RecordError
 from acuerdo.ledger.stix import ID_RE
-from acuerdo.ledger.writes import WriteRefused
+from acuerdo.ledger.writes import Appended, WriteRefused
 from acuerdo.markings import MarkingError, parse_marking_definition
 from acuerdo.node import Node
 from acuerdo.release import Channel, RecordKind
@@ -104,11 +104,23 @@ async def create(request: Request, node: NodeDep, user: CurrentUser) -> dict[str
                 "version": a.version_key[2:],
                 "sha256": a.sha256,
                 "duplicate": a.duplicate,
-                "current": a.current,
+                "current": await _current_to(node, user, a),
             }
             for a in appended
         ]
     }
+
+
+async def _current_to(node: Node, user: User, a: Appended) -> bool:
+    """Is the version current among those the writer may see?
+
+    A newer version withheld from the writer looks absent to them, so it must not make
+    theirs "not current": that would tell them it exists.
+    """
+    if a.current:
+        return True
+    visible = await node.reader.versions(user.recipient, Channel.API, a.object_id)
+    return all(v.version_key <= a.version_key for v in visible)
 
 
 def _check_definitions(drafts: Sequence[Draft]) -> None:
