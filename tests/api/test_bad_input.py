@@ -425,23 +425,11 @@ STIX_WRONG_TYPES = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ledger bug: prepare() checks STIX common properties only for acuerdo types (by "
-    "JSON Schema); standard STIX objects with wrongly typed properties are written (SQLite), "
-    "and on PostgreSQL a *_ref over 300 characters fails the write transaction with a 500",
-)
 @pytest.mark.parametrize("name", sorted(STIX_WRONG_TYPES))
 async def test_stix_property_of_wrong_type_is_refused(h: NodeHarness, name: str) -> None:
     await refused_precisely(h, STIX_WRONG_TYPES[name])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ledger bug: a marking definition the gate cannot read raises MarkingError inside "
-    "the writer's group-commit transaction, failing every write batched with it; it should "
-    "be refused alone (RecordError in prepare, or WriteRefused in staging)",
-)
 async def test_unreadable_marking_definition_below_the_api_fails_alone(h: NodeHarness) -> None:
     bad = dict(STATEMENT_MARKING, id=new_id("marking-definition"))
     good = indicator(object_marking_refs=[TLP2_MARKING_IDS[TLP.GREEN]])

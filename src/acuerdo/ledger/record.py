@@ -13,6 +13,7 @@ from typing import Any
 
 from acuerdo.ledger import stix, types
 from acuerdo.ledger.canonical import canonicalize, sha256_hex
+from acuerdo.markings import MarkingError, parse_marking_definition
 from acuerdo.release import RecordKind
 
 
@@ -69,6 +70,14 @@ def prepare(
             )
         if otype != "marking-definition" and obj.get("spec_version") != "2.1":
             raise RecordError("spec_version must be '2.1'")
+        if len(oid) > stix.MAX_ID_LENGTH:
+            raise RecordError(f"id is longer than {stix.MAX_ID_LENGTH} characters")
+        stix.check_common(obj)
+        if otype == "marking-definition":
+            try:
+                parse_marking_definition(obj)
+            except MarkingError as exc:
+                raise RecordError(f"{oid}: {exc}") from None
         created = modified = None
         if "created" in obj:
             created = stix.parse_timestamp(obj["created"], "created")

@@ -134,3 +134,70 @@ def marking_refs(obj: Mapping[str, Any]) -> frozenset[str]:
         if not ref.startswith("marking-definition--"):
             raise StixError(f"marking reference {ref!r} is not a marking-definition id")
     return frozenset(found)
+
+
+MAX_ID_LENGTH = 300
+
+
+def _check_ref(value: object, where: str) -> None:
+    if not isinstance(value, str) or len(value) > MAX_ID_LENGTH or not ID_RE.match(value):
+        raise StixError(f"{where} must be a STIX id '<type>--<uuid>'")
+
+
+def _check_refs_in(value: Any, where: str) -> None:
+    """Every *_ref holds one id and every *_refs a list of ids, at any depth."""
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            if k in ("extensions", "granular_markings", "object_marking_refs"):
+                continue
+            path = f"{where}.{k}" if where else str(k)
+            if k.endswith("_ref"):
+                _check_ref(v, path)
+            elif k.endswith("_refs"):
+                if not isinstance(v, list):
+                    raise StixError(f"{path} must be a list of STIX ids")
+                for i, item in enumerate(v):
+                    _check_ref(item, f"{path}[{i}]")
+            else:
+                _check_refs_in(v, path)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_refs_in(item, f"{where}[{i}]")
+
+
+def check_common(obj: Mapping[str, Any]) -> None:
+    """STIX 2.1 common properties (section 3.2) of any type, standard or acuerdo's own.
+
+    The JSON Schemas of acuerdo's types say the same; standard types have no schema here, so
+    this is what stops a wrongly typed property from being signed into the ledger.
+    """
+    otype = obj.get("type")
+    if otype in SDO_TYPES or otype in SRO_TYPES:
+        for prop in ("created", "modified"):
+            if prop not in obj:
+                raise StixError(f"{prop} is required on a {otype}")
+    if "labels" in obj and not (
+        isinstance(obj["labels"], list) and all(isinstance(x, str) for x in obj["labels"])
+    ):
+        raise StixError("labels must be a list of strings")
+    if "confidence" in obj:
+        c = obj["confidence"]
+        if (
+            isinstance(c, bool)
+            or not isinstance(c, int | float)
+            or not 0 <= c <= 100
+            or c != int(c)
+        ):
+            raise StixError("confidence must be an integer from 0 to 100")
+    if "lang" in obj and not isinstance(obj["lang"], str):
+        raise StixError("lang must be a language code string")
+    if "extensions" in obj and not isinstance(obj["extensions"], Mapping):
+        raise StixError("extensions must be an object keyed by extension id")
+    refs = obj.get("external_references")
+    if refs is not None:
+        if not isinstance(refs, list):
+            raise StixError("external_references must be a list of objects")
+        for i, ref in enumerate(refs):
+            if not isinstance(ref, Mapping) or not isinstance(ref.get("source_name"), str):
+                raise StixError(f"external_references[{i}] needs a source_name string")
+    _check_refs_in(obj, "")

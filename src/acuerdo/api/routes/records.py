@@ -18,10 +18,9 @@ from acuerdo.api.body import read_json
 from acuerdo.api.problems import Problem
 from acuerdo.ledger.audit import AuditEntry
 from acuerdo.ledger.reader import CursorError, StoredVersion
-from acuerdo.ledger.record import Draft, RecordError
+from acuerdo.ledger.record import RecordError
 from acuerdo.ledger.stix import ID_RE
 from acuerdo.ledger.writes import Appended, WriteRefused
-from acuerdo.markings import MarkingError, parse_marking_definition
 from acuerdo.node import Node
 from acuerdo.release import Channel, RecordKind
 from acuerdo.users import User
@@ -91,7 +90,6 @@ async def create(request: Request, node: NodeDep, user: CurrentUser) -> dict[str
                     f"writing {d.object_type} needs one of the roles {', '.join(allowed)}",
                     code="forbidden",
                 )
-        _check_definitions(drafts)
         appended = await node.write(objs, user=user)
     except RecordError as exc:
         raise Problem(422, str(exc), code="invalid-record") from None
@@ -121,20 +119,6 @@ async def _current_to(node: Node, user: User, a: Appended) -> bool:
         return True
     visible = await node.reader.versions(user.recipient, Channel.API, a.object_id)
     return all(v.version_key <= a.version_key for v in visible)
-
-
-def _check_definitions(drafts: Sequence[Draft]) -> None:
-    """Refuse marking definitions the release gate cannot read, before they reach the writer.
-
-    The gate's catalog takes in every marking definition written, so one it cannot read would
-    fail the writer's whole transaction (a 500, and the other writes batched with it).
-    """
-    for d in drafts:
-        if d.object_type == "marking-definition":
-            try:
-                parse_marking_definition(d.obj)
-            except MarkingError as exc:
-                raise Problem(422, str(exc), code="invalid-record") from None
 
 
 def _check_id(object_id: str) -> None:
