@@ -19,6 +19,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
 from acuerdo.ledger import stix
+from acuerdo.markings import HANDLING_EXTENSION_ID, RECIPIENTS_EXTENSION_ID, REL_TO_EXTENSION_ID
 from acuerdo.release import RecordKind
 
 # Author of the shipped extension definitions: acuerdo itself, not either party.
@@ -137,9 +138,33 @@ def schema_errors(obj: Mapping[str, Any]) -> list[str]:
     return messages
 
 
+# The property extensions that carry acuerdo's own markings inside marking definitions.
+MARKING_EXTENSIONS = (
+    (REL_TO_EXTENSION_ID, "acuerdo-releasability", "REL TO: the parties a record may go to"),
+    (HANDLING_EXTENSION_ID, "acuerdo-handling-code", "How a recipient may use a record"),
+    (RECIPIENTS_EXTENSION_ID, "acuerdo-named-recipients", "Named users a TLP:RED record is for"),
+)
+
+
 def extension_definitions() -> list[dict[str, Any]]:
-    """The STIX extension-definition objects acuerdo ships, one per record type."""
-    return [
+    """The STIX extension-definition objects acuerdo ships: record types and markings."""
+    markings = [
+        {
+            "type": "extension-definition",
+            "spec_version": "2.1",
+            "id": ext_id,
+            "created_by_ref": ACUERDO_IDENTITY_ID,
+            "created": SHIPPED_AT,
+            "modified": SHIPPED_AT,
+            "name": name,
+            "description": description,
+            "schema": "docs/release-gate.md (shipped)",
+            "version": "1.0.0",
+            "extension_types": ["property-extension"],
+        }
+        for ext_id, name, description in MARKING_EXTENSIONS
+    ]
+    return markings + [
         {
             "type": "extension-definition",
             "spec_version": "2.1",
