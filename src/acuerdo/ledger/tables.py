@@ -3,6 +3,8 @@
 Core, not the ORM: the write path appends thousands of rows a second and the ORM's unit of
 work costs an order of magnitude there. Every table is append-only except the projections
 (``objects``, ``grants.current``) and the erasure stub, which the design allows.
+
+Migrations, not this metadata, create the tables; the two must agree (tests/ledger/test_schema.py checks it).
 """
 
 from __future__ import annotations
@@ -23,11 +25,16 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
+# Sequence numbers: BIGINT, except that on SQLite an INTEGER PRIMARY KEY is the rowid itself
+# (a BIGINT key would be a second b-tree beside the rowid). Migration 0002 settles the rest
+# of the per-backend layout: WITHOUT ROWID tables on SQLite, one ledger identity index.
+SEQ = BigInteger().with_variant(Integer(), "sqlite")
+
 # One row per record version this node holds, in the order this node appended them.
 ledger = Table(
     "ledger",
     metadata,
-    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("seq", SEQ, primary_key=True, autoincrement=False),
     Column("owner", String(3), nullable=False),  # "" for SCOs, owned by no one
     Column("object_id", String(300), nullable=False),
     Column("version_key", String(80), nullable=False),
@@ -43,9 +50,9 @@ ledger = Table(
     Column("applied_markings", Text, nullable=False, default="[]"),  # beside, not inside
     Column("received_at", String(32), nullable=False),
     Column("revoked", Boolean, nullable=False, default=False),
-    UniqueConstraint("owner", "object_id", "version_key", name="uq_ledger_identity"),
+    # Identity of a version; leading with object_id it also serves lookups by object.
+    UniqueConstraint("object_id", "version_key", "owner", name="uq_ledger_identity"),
 )
-Index("ix_ledger_object", ledger.c.object_id, ledger.c.version_key)
 
 # Projection: the current (greatest version key) version of every object.
 objects = Table(
@@ -58,6 +65,7 @@ objects = Table(
     Column("current_version_key", String(80), nullable=False),
     Column("revoked", Boolean, nullable=False, default=False),
     Column("audience", Text, nullable=True),  # JSON of the current version's audience
+    sqlite_with_rowid=False,
 )
 
 # Materialised release decisions: who may receive each version. Pages are index range
@@ -70,6 +78,7 @@ grants = Table(
     Column("object_type", String(250), nullable=False),
     Column("channels", Integer, nullable=False),  # bit set of release.Channel
     Column("current", Boolean, nullable=False),
+    sqlite_with_rowid=False,  # the key is the table: a page's filters sit beside it
 )
 Index("ix_grants_token_type_seq", grants.c.token, grants.c.object_type, grants.c.seq)
 Index("ix_grants_seq", grants.c.seq)
@@ -80,6 +89,7 @@ refs = Table(
     metadata,
     Column("src_id", String(300), primary_key=True),
     Column("dst_id", String(300), primary_key=True),
+    sqlite_with_rowid=False,
 )
 Index("ix_refs_dst", refs.c.dst_id)
 
@@ -105,13 +115,14 @@ outbox = Table(
     Column("oseq", BigInteger, primary_key=True, autoincrement=False),
     Column("ledger_seq", BigInteger, nullable=False),
     Column("chain", String(64), nullable=False),
+    sqlite_with_rowid=False,
 )
 
 # Hash-chained audit trail of writes, logins and reads of personal data.
 audit = Table(
     "audit",
     metadata,
-    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("seq", SEQ, primary_key=True, autoincrement=False),
     Column("at", String(32), nullable=False),
     Column("actor", String(80), nullable=False),
     Column("action", String(40), nullable=False),
