@@ -4,7 +4,8 @@ Core, not the ORM: the write path appends thousands of rows a second and the ORM
 work costs an order of magnitude there. Every table is append-only except the projections
 (``objects``, ``grants.current``) and the erasure stub, which the design allows.
 
-Migrations, not this metadata, create the tables; the two must agree (tests/ledger/test_schema.py checks it).
+Migrations, not this metadata, create the tables; the two must agree
+(tests/ledger/test_schema.py checks it).
 """
 
 from __future__ import annotations
