@@ -13,7 +13,7 @@ import json
 import os
 import secrets
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import select
 
 from acuerdo.agreement import Agreement, AgreementError, load_agreement, load_profile
+from acuerdo.domains import install_domains
 from acuerdo.ledger import keys as node_keys
 from acuerdo.ledger.audit import AuditEntry
 from acuerdo.ledger.engine import Engines, create_engines
@@ -45,6 +46,7 @@ from acuerdo.release import Audience, RecordFacts, Refusal, SharingPolicy, audie
 from acuerdo.settings import Settings
 from acuerdo.users import BasicCache, User
 
+Check = Callable[["Node", Draft, Sequence[Draft]], Awaitable[None]]
 CONFIG_FILE = "node.json"
 AGREEMENT_FILE = "agreement.yaml"
 SECRET_FILE = "secret"  # noqa: S105 (a file name, not a secret)
@@ -145,6 +147,10 @@ class Node:
         self.writer = LedgerWriter(engines, self.context, batch_max=settings.write_batch_max)
         self.reader = RecordReader(engines.reader, CursorCodec(secret))
         self.basic_cache = BasicCache(secret, settings.basic_cache_seconds)
+        # Domain rules run on every write of their record types, before signing; a check
+        # refuses a version by raising RecordError (its message cites the rule).
+        self.checks: dict[str, list[Check]] = {}
+        install_domains(self)
 
     @classmethod
     async def open(cls, settings: Settings) -> Node:
@@ -253,6 +259,9 @@ class Node:
                     f"{d.object_id}: its markings would withhold it from its own author"
                 )
             versions.append((d, applied))
+        for d in drafts:
+            for check in self.checks.get(d.object_type, ()):
+                await check(self, d, drafts)
         signer = self.keys.signers[node_keys.KeyPurpose.RECORDS]
         signatures = await asyncio.to_thread(
             sign_many,

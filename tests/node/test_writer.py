@@ -11,6 +11,7 @@ from acuerdo.ledger.keys import KeyPurpose
 from acuerdo.ledger.record import prepare
 from acuerdo.ledger.signing import sign_record
 from acuerdo.ledger.tables import audit, outbox
+from acuerdo.ledger.types import RECORD_TYPES
 from acuerdo.ledger.writes import Signed
 from acuerdo.markings import TLP, TLP2_MARKING_IDS
 from conftest import NodeHarness
@@ -107,3 +108,40 @@ async def test_a_record_is_withheld_while_what_it_refers_to_is(harness: NodeHarn
     ).status_code == 200
     listed = (await h.client.get("/api/v1/records?type=report", headers=h.auth("viewer"))).json()
     assert report["id"] not in [i["record"]["id"] for i in listed["items"]]
+
+
+async def test_personal_data_is_marked_apart_from_the_person_who_links_it(
+    harness: NodeHarness,
+) -> None:
+    h = harness
+    pid = f"acuerdo-personal-data--{uuid.uuid4()}"
+    ext = {t.name: t.extension_id for t in RECORD_TYPES}
+    personal = _obj(
+        "acuerdo-personal-data",
+        id=pid,
+        salt="0" * 31 + "1",
+        given_names="Ana María",
+        family_names="Benítez Ortiz",
+        date_of_birth="1990-03-01",
+        nationalities=["USA"],
+        extensions={ext["acuerdo-personal-data"]: {"extension_type": "new-sdo"}},
+    )
+    person = _obj(
+        "acuerdo-covered-person",
+        party="USA",
+        category="member-of-force",
+        service_or_employer="U.S. Army",
+        personal_data_ref=pid,
+        extensions={ext["acuerdo-covered-person"]: {"extension_type": "new-sdo"}},
+    )
+    bundle = {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": [personal, person]}
+    assert (
+        await h.client.post("/api/v1/records", json=bundle, headers=h.auth("registrar"))
+    ).status_code == 201
+    # The viewer sees the covered person but not the personal data it links.
+    assert (
+        await h.client.get(f"/api/v1/records/{person['id']}", headers=h.auth("viewer"))
+    ).status_code == 200
+    assert (
+        await h.client.get(f"/api/v1/records/{pid}", headers=h.auth("viewer"))
+    ).status_code == 404

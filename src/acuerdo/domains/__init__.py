@@ -1,1 +1,18 @@
-"""domains."""
+"""Domains: personnel, credentials, activities, transfers, intel, incidents.
+
+Each domain adds to a node what its record types need: checks that run on every write of
+those types (`node.checks`) and projections kept in the write transaction
+(`node.context.projectors`). `install_domains` is the one place that wires them in.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from acuerdo.node import Node
+
+
+def install_domains(node: Node) -> None:
+    """Register every domain's checks and projectors on a node being opened."""
+    del node  # no domain registers anything yet

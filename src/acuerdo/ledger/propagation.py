@@ -24,6 +24,7 @@ from acuerdo.ledger.access import (
     grant_rows,
 )
 from acuerdo.ledger.tables import grants, ledger, objects, refs
+from acuerdo.ledger.types import PERSONAL_TYPES
 from acuerdo.markings import MarkingCatalog
 from acuerdo.release import Audience, RecordFacts, RecordKind, SharingPolicy
 
@@ -60,7 +61,11 @@ async def _recompute(
     )
     ref_auds: list[Audience | None] = [
         audience_from_json(r.audience)
-        for r in await conn.execute(select(objects.c.audience).where(objects.c.object_id.in_(dsts)))
+        for r in await conn.execute(
+            select(objects.c.audience).where(
+                objects.c.object_id.in_(dsts), objects.c.object_type.not_in(PERSONAL_TYPES)
+            )
+        )
     ]
     versions = (await conn.execute(select(ledger).where(ledger.c.object_id == object_id))).all()
     rows: list[dict[str, object]] = []

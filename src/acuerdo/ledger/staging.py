@@ -30,7 +30,8 @@ from acuerdo.ledger.access import (
     extend_catalog,
 )
 from acuerdo.ledger.record import Draft
-from acuerdo.ledger.writes import Appended, Job, Signed, WriterContext, WriteRefused
+from acuerdo.ledger.types import PERSONAL_TYPES
+from acuerdo.ledger.writes import Appended, Job, Projected, Signed, WriterContext, WriteRefused
 from acuerdo.markings import MarkingCatalog
 from acuerdo.release import Audience, RecordFacts
 
@@ -93,6 +94,7 @@ class Stage:
     outbox_rows: list[tuple[Any, ...]] = field(default_factory=list)
     quarantine_rows: list[tuple[Any, ...]] = field(default_factory=list)
     definitions: list[dict[str, object]] = field(default_factory=list)
+    projected: list[Projected] = field(default_factory=list)
     changed: set[str] = field(default_factory=set)
     touched: set[str] = field(default_factory=set)
 
@@ -162,8 +164,13 @@ def _release(s: Signed, state: BatchState, ctx: WriterContext) -> Release:
     """The version's audience, narrowed by what it refers to; computed once per kind."""
     d = s.draft
     marking_ids = d.markings | frozenset(s.applied_markings)
-    # A referenced object this node does not hold reveals nothing and restricts nothing.
-    held = tuple(state.objects[r].audience for r in sorted(d.refs) if r in state.objects)
+    # A referenced object this node does not hold reveals nothing and restricts nothing;
+    # nor does personal data, which is marked apart from the record that links it.
+    held = tuple(
+        state.objects[r].audience
+        for r in sorted(d.refs)
+        if r in state.objects and state.objects[r].object_type not in PERSONAL_TYPES
+    )
     key = (d.object_type, d.kind, d.holder, s.author, marking_ids, held)
     found = state.releases.get(key)
     if found is not None:
@@ -267,6 +274,8 @@ def _stage_version(
         state.catalog = extend_catalog(state.catalog, [definition])
         state.releases.clear()  # decisions taken under the old catalog may differ now
         stage.definitions.append(definition)
+    if ctx.projectors:
+        stage.projected.append(Projected(seq, d, current, s.author))
     return Appended(seq, d.object_id, d.version_key, d.sha256, False, current, release.audience)
 
 

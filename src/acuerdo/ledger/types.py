@@ -77,6 +77,9 @@ RECORD_TYPES: tuple[RecordType, ...] = (
 )
 BY_NAME: Mapping[str, RecordType] = {t.name: t for t in RECORD_TYPES}
 
+# Personal data is marked apart: a record linking it is not withheld because of it.
+PERSONAL_TYPES = frozenset(t.name for t in RECORD_TYPES if t.kind is RecordKind.PERSONAL)
+
 # Types owned by no one: the same content is the same version on every node.
 UNOWNED_TYPES = stix.SCO_TYPES | {"marking-definition", "extension-definition"}
 REFERENCE_TYPES = frozenset({"marking-definition", "extension-definition"})

@@ -121,3 +121,6 @@ async def flush(conn: AsyncConnection, stage: Stage, state: BatchState, ctx: Wri
     await write_rows(conn, stage, state)
     if needs_propagation(stage, state):
         await propagate(conn, stage.changed, state.catalog, ctx.policy)
+    if stage.projected:
+        for projector in ctx.projectors:
+            await projector.project(conn, conn.dialect.name, stage.projected)

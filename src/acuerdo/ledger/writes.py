@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from acuerdo.ledger.access import extend_catalog
 from acuerdo.ledger.audit import AuditEntry
@@ -59,6 +62,28 @@ class Job:
     future: asyncio.Future[list[Appended]] = field(default_factory=asyncio.Future)
 
 
+@dataclass(frozen=True)
+class Projected:
+    """A version just appended, as domain projections see it inside the write transaction."""
+
+    seq: int
+    draft: Draft
+    current: bool
+    author: str | None
+
+
+class Projector(Protocol):
+    """A domain view kept in the same transaction as the append (presence, for example).
+
+    It must give the same state whatever order versions arrive in: it sees every appended
+    version, current or not, and decides from version keys, never from arrival order.
+    """
+
+    async def project(
+        self, conn: AsyncConnection, dialect: str, versions: Sequence[Projected]
+    ) -> None: ...
+
+
 @dataclass
 class WriterContext:
     """What the writer needs to know about its node to decide grants and outboxes."""
@@ -68,6 +93,7 @@ class WriterContext:
     policy: SharingPolicy
     catalog: MarkingCatalog
     party_identities: frozenset[str] = frozenset()
+    projectors: list[Projector] = field(default_factory=list)
 
     def after_commit(self, definitions: Sequence[dict[str, object]]) -> None:
         """Marking definitions committed in this transaction become known to the gate."""
