@@ -419,12 +419,6 @@ async def test_personal_data_read_is_audited_before_the_answer(scene: Scene) -> 
         assert f'"via":"{via}"' in new[0][1]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ledger bug: 'current' is decided over all versions, not those the reader may see; "
-    "a withheld newer version hides the older one the reader may see (GET 404, absent from "
-    "current lists), which an object that never had that version does not do",
-)
 async def test_withheld_newer_version_looks_like_no_newer_version(scene: Scene) -> None:
     h = scene.h
     v1 = indicator(object_marking_refs=[TLP_GREEN])

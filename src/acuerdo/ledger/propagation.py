@@ -70,13 +70,18 @@ async def _recompute(
     versions = (await conn.execute(select(ledger).where(ledger.c.object_id == object_id))).all()
     rows: list[dict[str, object]] = []
     current_json: str | None = None
+    newest: dict[str, tuple[str, dict[str, object]]] = {}  # token -> (version key, row)
     for v in versions:
         aud = _version_audience(v, ref_auds, catalog, policy)
-        rows.extend(
-            grant_rows(aud, seq=v.seq, object_type=v.object_type, current=v.seq == obj.current_seq)
-        )
+        for row in grant_rows(aud, seq=v.seq, object_type=v.object_type, current=False):
+            rows.append(row)
+            token = str(row["token"])
+            if token not in newest or newest[token][0] < v.version_key:
+                newest[token] = (v.version_key, row)
         if v.seq == obj.current_seq:
             current_json = audience_to_json(aud)
+    for _, row in newest.values():
+        row["current"] = True  # per token: the newest version that token may see
     await conn.execute(delete(grants).where(grants.c.seq.in_([v.seq for v in versions])))
     if rows:
         await conn.execute(grants.insert(), rows)

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from acuerdo.ledger.access import CHANNEL_BITS
 from acuerdo.ledger.rowio import driver_thread
-from acuerdo.ledger.tables import grants, ledger, objects
+from acuerdo.ledger.tables import grants, ledger
 from acuerdo.release import Channel, Recipient, recipient_tokens
 
 
@@ -200,13 +200,16 @@ class RecordReader:
     async def get(
         self, recipient: Recipient, channel: Channel, object_id: str
     ) -> StoredVersion | None:
-        """The current version of an object, if released to the recipient on the channel."""
+        """The newest version of an object released to the recipient on the channel.
+
+        Newest among what the recipient may see: a withheld newer version is as absent as
+        one never written, so the older one the recipient may see is current for them.
+        """
         q = (
             select(*_COLUMNS)
-            .join(objects, objects.c.current_seq == ledger.c.seq)
-            .where(
-                objects.c.object_id == object_id, self._granted(recipient, channel, ledger.c.seq)
-            )
+            .where(ledger.c.object_id == object_id, self._granted(recipient, channel, ledger.c.seq))
+            .order_by(ledger.c.version_key.desc())
+            .limit(1)
         )
         async with self._engine.connect() as conn:
             row = (await conn.execute(q)).first()
@@ -291,9 +294,20 @@ class RecordReader:
                 rows = (await conn.execute(text(rows_sql).bindparams(**params))).all()
         items = [_version(r) for r in rows]
         nxt = self._cursors.seal(items[-1].seq, scope) if len(items) == limit else None
+        if current_only:
+            items = _newest_per_object(items)
         return Page(items, nxt)
 
 
 def _fetch_all(sql: str, params: tuple[Any, ...], db: Any) -> list[Any]:
     """Run one SELECT on a DB-API connection (in aiosqlite's thread) and fetch every row."""
     return list(db.execute(sql, params).fetchall())
+
+
+def _newest_per_object(items: list[StoredVersion]) -> list[StoredVersion]:
+    """One version per object: a reader holding two tokens may have a newest for each."""
+    newest: dict[str, StoredVersion] = {}
+    for v in items:
+        if v.object_id not in newest or newest[v.object_id].version_key < v.version_key:
+            newest[v.object_id] = v
+    return [v for v in items if newest[v.object_id] is v]

@@ -61,6 +61,23 @@ def _update_sql(dialect: Dialect, table: str, columns: tuple[str, ...], key: str
     return f"UPDATE {quote(table)} SET {sets} WHERE {quote(key)} = {marks[-1]}"  # noqa: S608
 
 
+@lru_cache(maxsize=4)
+def _uncurrent_sql(dialect: Dialect) -> str:
+    """Clear one token's `current` flag on an older version."""
+    a, b, c = _marks(dialect, 3)
+    return f"UPDATE grants SET current = {a} WHERE token = {b} AND seq = {c}"  # noqa: S608
+
+
+@lru_cache(maxsize=4)
+def _token_current_sql(dialect: Dialect, n: int) -> str:
+    """Per token, the version of each object currently newest for it."""
+    marks = ", ".join(_marks(dialect, n))
+    return (
+        "SELECT l.object_id, g.token, g.seq, l.version_key FROM ledger l "  # noqa: S608
+        f"JOIN grants g ON g.seq = l.seq WHERE g.current AND l.object_id IN ({marks})"
+    )
+
+
 @lru_cache(maxsize=64)
 def _heads_sql(dialect: Dialect, partners: int, written: int) -> str:
     """Ledger head, audit head, each partner's outbox head and (for small batches) whether
@@ -94,8 +111,8 @@ IDENTITY_COLUMNS = ("owner", "object_id", "version_key", "sha256", "seq")
 
 def _read(
     dialect: Dialect, partners: Sequence[str], written: list[str], wanted: list[str], fetch: Fetch
-) -> tuple[Sequence[Any], Rows, Rows]:
-    """(heads row, object rows, identity rows of known objects being written)."""
+) -> tuple[Sequence[Any], Rows, Rows, Rows]:
+    """(heads row, object rows, identity rows and per-token current rows of known objects)."""
     small = written if len(written) <= CHUNK else []
     params = [p for p in partners for _ in range(2)] + small
     heads = fetch(_heads_sql(dialect, len(partners), len(small)), params)[0]
@@ -106,16 +123,18 @@ def _read(
         obj_rows.extend(tuple(r) for r in fetch(sql, chunk))
     known = sorted(set(written) & {r[0] for r in obj_rows})
     ident_rows: Rows = []
+    current_rows: Rows = []
     for i in range(0, len(known), CHUNK):
         chunk = known[i : i + CHUNK]
         sql = _select_in_sql(dialect, "ledger", IDENTITY_COLUMNS, "object_id", len(chunk))
         ident_rows.extend(tuple(r) for r in fetch(sql, chunk))
-    return heads, obj_rows, ident_rows
+        current_rows.extend(tuple(r) for r in fetch(_token_current_sql(dialect, len(chunk)), chunk))
+    return heads, obj_rows, ident_rows, current_rows
 
 
 def _read_sqlite(
     dialect: Dialect, partners: Sequence[str], written: list[str], wanted: list[str], db: Any
-) -> tuple[Sequence[Any], Rows, Rows]:
+) -> tuple[Sequence[Any], Rows, Rows, Rows]:
     return _read(dialect, partners, written, wanted, lambda sql, p: db.execute(sql, p).fetchall())
 
 
@@ -125,7 +144,7 @@ def _read_sync(
     written: list[str],
     wanted: list[str],
     conn: Connection,
-) -> tuple[Sequence[Any], Rows, Rows]:
+) -> tuple[Sequence[Any], Rows, Rows, Rows]:
     return _read(
         dialect, partners, written, wanted, lambda sql, p: conn.exec_driver_sql(sql, tuple(p)).all()
     )
@@ -163,9 +182,11 @@ async def load_state(
     d, partners = conn.dialect, ctx.partners
     run = await driver_thread(conn)
     if run is not None:
-        heads, obj_rows, ident_rows = await run(_read_sqlite, d, partners, written, wanted)
+        heads, obj_rows, ident_rows, current_rows = await run(
+            _read_sqlite, d, partners, written, wanted
+        )
     else:
-        heads, obj_rows, ident_rows = await conn.run_sync(
+        heads, obj_rows, ident_rows, current_rows = await conn.run_sync(
             lambda sync: _read_sync(d, partners, written, wanted, sync)
         )
     max_seq, audit_seq, audit_hash = heads[0] or 0, heads[1], heads[2]
@@ -196,6 +217,8 @@ async def load_state(
         )
     for owner, oid, key, sha, seq in ident_rows:
         state.identities[(owner, oid, key)] = (sha, int(seq))
+    for oid, token, seq, key in current_rows:
+        state.token_current[(oid, token)] = (int(seq), key)
     return state
 
 
@@ -207,7 +230,7 @@ def _statements(d: Dialect, stage: Stage, state: BatchState) -> list[tuple[str, 
         (_insert_sql(d, "ledger", staging.LEDGER_COLUMNS), stage.ledger_rows),
         (_insert_sql(d, "objects", staging.OBJECT_COLUMNS), new_rows),
         (_update_sql(d, "objects", staging.OBJECT_COLUMNS[1:], "object_id"), upd_rows),
-        (_update_sql(d, "grants", ("current",), "seq"), [(False, s) for s in stage.uncurrent]),
+        (_uncurrent_sql(d), stage.uncurrent),
         (_insert_sql(d, "grants", staging.GRANT_COLUMNS), [tuple(r) for r in stage.grant_rows]),
         (refs_sql, list(stage.refs_rows)),
         (_insert_sql(d, "audit", staging.AUDIT_COLUMNS), stage.audit_rows),

@@ -75,6 +75,9 @@ class BatchState:
     releases: dict[tuple[Any, ...], Release] = field(default_factory=dict)
     fast_audit: bool | None = None  # None until checked against audit.row_for
     referenced: bool = True  # may a stored object refer to one this batch writes?
+    # (object id, token) -> (seq, version key) of the newest version granted to that token:
+    # "current" is per audience, so a withheld newer version hides nothing older.
+    token_current: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -88,7 +91,7 @@ class Stage:
     ledger_rows: list[tuple[Any, ...]] = field(default_factory=list)
     grant_rows: list[list[Any]] = field(default_factory=list)
     grants_by_seq: dict[int, list[list[Any]]] = field(default_factory=dict)
-    uncurrent: list[int] = field(default_factory=list)
+    uncurrent: list[tuple[bool, str, int]] = field(default_factory=list)
     refs_rows: list[tuple[str, str]] = field(default_factory=list)
     audit_rows: list[tuple[Any, ...]] = field(default_factory=list)
     outbox_rows: list[tuple[Any, ...]] = field(default_factory=list)
@@ -246,8 +249,6 @@ def _stage_version(
     obj = state.objects.get(d.object_id)
     current = obj is None or d.version_key > obj.current_version_key
     if current:
-        if obj is not None:
-            _uncurrent(obj.current_seq, state, stage)
         if obj is None or obj.audience != release.json:
             stage.changed.add(d.object_id)  # objects that refer to it may need new grants
         state.objects[d.object_id] = ObjectState(
@@ -261,7 +262,10 @@ def _stage_version(
         )
         stage.touched.add(d.object_id)
     if release.tokens:
-        rows = [[t, seq, d.object_type, release.mask, current] for t in release.tokens]
+        rows = [
+            [t, seq, d.object_type, release.mask, _newest_for(t, seq, d, obj, state, stage)]
+            for t in release.tokens
+        ]
         stage.grant_rows.extend(rows)
         stage.grants_by_seq[seq] = rows
     if d.refs:
@@ -279,12 +283,27 @@ def _stage_version(
     return Appended(seq, d.object_id, d.version_key, d.sha256, False, current, release.audience)
 
 
-def _uncurrent(old_seq: int, state: BatchState, stage: Stage) -> None:
+def _newest_for(
+    token: str, seq: int, d: Draft, obj: ObjectState | None, state: BatchState, stage: Stage
+) -> bool:
+    """Is this version the newest of its object granted to `token`? If so, it takes over."""
+    key = (d.object_id, token)
+    prior = state.token_current.get(key) if obj is not None else None
+    if prior is not None and prior[1] > d.version_key:
+        return False
+    if prior is not None:
+        _uncurrent(prior[0], token, state, stage)
+    state.token_current[key] = (seq, d.version_key)
+    return True
+
+
+def _uncurrent(old_seq: int, token: str, state: BatchState, stage: Stage) -> None:
     if old_seq >= state.first_seq:
         for row in stage.grants_by_seq.get(old_seq, ()):
-            row[4] = False
+            if row[0] == token:
+                row[4] = False
     else:
-        stage.uncurrent.append(old_seq)
+        stage.uncurrent.append((False, token, old_seq))
 
 
 def _stage_audit(entry: audit_chain.AuditEntry, state: BatchState, stage: Stage, now: str) -> None:
