@@ -216,7 +216,7 @@ def key() -> None:
 @click.pass_context
 def key_export_root(ctx: click.Context, dest: Path, remove: bool) -> None:
     """Write the party root key to DEST for offline keeping."""
-    from acuerdo.ledger.keys import KeyFileError, export_root
+    from acuerdo.ledger.keydir import KeyFileError, export_root
     from acuerdo.node import KEYS_DIR
 
     try:
@@ -239,7 +239,8 @@ def key_rotate(ctx: click.Context, purpose: str, root_key: Path | None) -> None:
     """Make a new working key for PURPOSE, certified by the root; the old one stays verifiable."""
     from datetime import UTC, datetime
 
-    from acuerdo.ledger.keys import ROOT_KEY_FILE, KeyFileError, KeyPurpose, rotate
+    from acuerdo.ledger.keydir import ROOT_KEY_FILE, KeyFileError, rotate
+    from acuerdo.ledger.keys import KeyPurpose
     from acuerdo.ledger.signing import FileSigner
     from acuerdo.node import KEYS_DIR
 

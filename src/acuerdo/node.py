@@ -23,9 +23,10 @@ from sqlalchemy import select
 
 from acuerdo.agreement import Agreement, AgreementError, load_agreement, load_profile
 from acuerdo.domains import install_domains
-from acuerdo.ledger import keys as node_keys
+from acuerdo.ledger import keydir as node_keys
 from acuerdo.ledger.audit import AuditEntry
 from acuerdo.ledger.engine import Engines, create_engines
+from acuerdo.ledger.keys import KeyPurpose
 from acuerdo.ledger.reader import CursorCodec, RecordReader
 from acuerdo.ledger.record import Draft, RecordError, prepare
 from acuerdo.ledger.schema import upgrade
@@ -262,7 +263,7 @@ class Node:
         for d in drafts:
             for check in self.checks.get(d.object_type, ()):
                 await check(self, d, drafts)
-        signer = self.keys.signers[node_keys.KeyPurpose.RECORDS]
+        signer = self.keys.signers[KeyPurpose.RECORDS]
         signatures = await asyncio.to_thread(
             sign_many,
             [d.body for d, _ in versions],

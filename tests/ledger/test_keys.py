@@ -11,23 +11,25 @@ from pathlib import Path
 
 import pytest
 
-from acuerdo.ledger.keys import (
+from acuerdo.ledger.keydir import (
     CERTIFICATES_FILE,
     ROOT_KEY_FILE,
+    KeyFileError,
+    create_node_keys,
+    export_root,
+    load_node_keys,
+    publish_revocation,
+    rotate,
+)
+from acuerdo.ledger.keys import (
     FileSigner,
     KeyCertificate,
-    KeyFileError,
     KeyPurpose,
     KeyRevocation,
     TrustStore,
     UntrustedKey,
-    create_node_keys,
-    export_root,
     issue_certificate,
-    load_node_keys,
-    publish_revocation,
     revoke_key,
-    rotate,
     verify_certificate,
 )
 from acuerdo.ledger.signing import sign_record, verify_record
