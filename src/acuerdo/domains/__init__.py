@@ -15,4 +15,8 @@ if TYPE_CHECKING:
 
 def install_domains(node: Node) -> None:
     """Register every domain's checks and projectors on a node being opened."""
-    del node  # no domain registers anything yet
+    from acuerdo.domains.personnel.coverage import PERSON, check_covered_person
+    from acuerdo.domains.personnel.projection import PersonnelProjector
+
+    node.checks.setdefault(PERSON, []).append(check_covered_person)
+    node.context.projectors.append(PersonnelProjector(node.agreement))
