@@ -74,6 +74,13 @@ RECORD_TYPES: tuple[RecordType, ...] = (
         RecordKind.AGREEMENT,
         "Host immigration's record of an arrival or departure",
     ),
+    RecordType(
+        "acuerdo-status-card",
+        "extension-definition--0e4acc31-6771-4a5b-bc57-e765017430e7",
+        "status-card.json",
+        RecordKind.AGREEMENT,
+        "Status card issued for a covered person (revoked by a revoked version)",
+    ),
 )
 BY_NAME: Mapping[str, RecordType] = {t.name: t for t in RECORD_TYPES}
 
