@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from acuerdo.agreement import Agreement, AgreementError, load_agreement, load_profile
 from acuerdo.domains import install_domains
+from acuerdo.domains.privacy import install_privacy
 from acuerdo.ledger import keydir as node_keys
 from acuerdo.ledger.audit import AuditEntry
 from acuerdo.ledger.engine import Engines, create_engines
@@ -152,6 +153,7 @@ class Node:
         # refuses a version by raising RecordError (its message cites the rule).
         self.checks: dict[str, list[Check]] = {}
         install_domains(self)
+        install_privacy(self)
 
     @classmethod
     async def open(cls, settings: Settings) -> Node:

@@ -75,6 +75,13 @@ RECORD_TYPES: tuple[RecordType, ...] = (
         "Host immigration's record of an arrival or departure",
     ),
     RecordType(
+        "acuerdo-erasure",
+        "extension-definition--d320d3be-ca65-4ce2-ae4d-dcfcb0573409",
+        "erasure.json",
+        RecordKind.AGREEMENT,
+        "Erasure of a person's personal data on every node",
+    ),
+    RecordType(
         "acuerdo-status-card",
         "extension-definition--0e4acc31-6771-4a5b-bc57-e765017430e7",
         "status-card.json",
