@@ -295,3 +295,8 @@ def settings_cmd() -> None:
 
     for env, default, description in documented_settings():
         click.echo(f"{env} (default {default})\n    {description}")
+
+
+from acuerdo.personnel_cli import person  # noqa: E402 (registered after the core commands)
+
+main.add_command(person)
