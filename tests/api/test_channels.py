@@ -30,6 +30,8 @@ RECORD_CHANNELS: dict[str, str] = {
     "GET /api/v1/records/{object_id}/versions": "test_versions_answer_withheld_like_absent",
     "GET /api/v1/records": "test_lists_leave_out_withheld_records",
     "acuerdo get": "test_cli_get_answers_withheld_like_absent",
+    "GET /api/v1/exports/persons": "test_person_export_leaves_out_withheld_records",
+    "acuerdo person export": "test_person_export_leaves_out_withheld_records",
 }
 
 NO_RECORDS: dict[str, str] = {
@@ -51,6 +53,8 @@ NO_RECORDS: dict[str, str] = {
     "acuerdo key export-root": "writes the root key to a file",
     "acuerdo key rotate": "makes a new working key; prints its id and validity",
     "acuerdo settings": "the settings registry and its defaults",
+    "POST /api/v1/imports/persons": "answers with counts and row errors (row, column), no record",
+    "acuerdo person import": "prints counts and row errors (row, column), no record",
 }
 
 # Values for path parameters when a test has to call every route.

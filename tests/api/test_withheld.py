@@ -440,3 +440,37 @@ async def test_withheld_newer_version_looks_like_no_newer_version(scene: Scene) 
     page = await h.client.get("/api/v1/records?type=indicator", headers=h.auth("viewer"))
     ids = {i["record"]["id"] for i in page.json()["items"]}
     assert {v1["id"], twin["id"]} <= ids
+
+
+@covers("GET /api/v1/exports/persons", "acuerdo person export")
+async def test_person_export_leaves_out_withheld_records(scene: Scene, tmp_path: Path) -> None:
+    """A person the exporting user may not see is not in the file; personal columns are
+    filled only for users who may see the personal data (API and CLI alike)."""
+    h = scene.h
+    hidden = scene.cases["unmarked-agreement-record"].object_id
+    pdata = scene.cases["personal-data"]
+    shown = covered_person(personal_data_ref=pdata.object_id)
+    await post(h, "registrar", shown)  # the control: marked by the agreement's default
+    for user in sorted(USERS):
+        r = await h.client.get("/api/v1/exports/persons?format=csv", headers=h.auth(user))
+        assert r.status_code == 200, r.text
+        out = tmp_path / f"{user}.csv"
+        result = await asyncio.to_thread(
+            CliRunner().invoke,
+            cli_main,
+            [
+                "--home",
+                str(h.node.settings.home),
+                "person",
+                "export",
+                "--user",
+                user,
+                "--out",
+                str(out),
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        for text in (r.text, out.read_text("utf-8")):
+            assert hidden not in text
+            assert shown["id"] in text
+            assert ("Ana María" in text) is (user in pdata.visible_to), user
