@@ -110,9 +110,10 @@ def presence_query(user: User, at: str, view: str, f: Filters) -> Select[Any]:
         q = select(*cols).select_from(
             P.outerjoin(S, and_(S.c.person_id == P.c.person_id, holding(at)))
         )
+        earlier = S.alias("earlier")
         came = exists(
-            select(S.c.person_id).where(
-                S.c.person_id == P.c.person_id, S.c.arrived_at >= P.c.valid_from
+            select(earlier.c.person_id).where(
+                earlier.c.person_id == P.c.person_id, earlier.c.arrived_at >= P.c.valid_from
             )
         )
         q = q.where(P.c.valid_until >= day, ~came, S.c.person_id.is_(None))
