@@ -300,3 +300,7 @@ def settings_cmd() -> None:
 from acuerdo.personnel_cli import person  # noqa: E402 (registered after the core commands)
 
 main.add_command(person)
+
+from acuerdo.presence_cli import presence  # noqa: E402 (registered after the core commands)
+
+main.add_command(presence)
