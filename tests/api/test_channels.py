@@ -30,6 +30,10 @@ RECORD_CHANNELS: dict[str, str] = {
     "GET /api/v1/records/{object_id}/versions": "test_versions_answer_withheld_like_absent",
     "GET /api/v1/records": "test_lists_leave_out_withheld_records",
     "acuerdo get": "test_cli_get_answers_withheld_like_absent",
+    "GET /api/v1/persons/{object_id}": "test_presence_leaves_out_withheld_persons",
+    "GET /api/v1/presence": "test_presence_leaves_out_withheld_persons",
+    "GET /api/v1/presence/timeline": "test_presence_leaves_out_withheld_persons",
+    "acuerdo presence": "test_presence_leaves_out_withheld_persons",
     "GET /api/v1/exports/persons": "test_person_export_leaves_out_withheld_records",
     "acuerdo person export": "test_person_export_leaves_out_withheld_records",
 }

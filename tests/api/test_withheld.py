@@ -40,6 +40,7 @@ from test_bad_input import (
 
 from acuerdo.cli import main as cli_main
 from acuerdo.ledger.tables import audit, ledger
+from acuerdo.ledger.types import BY_NAME
 from acuerdo.markings import (
     TLP,
     TLP2_MARKING_IDS,
@@ -474,3 +475,62 @@ async def test_person_export_leaves_out_withheld_records(scene: Scene, tmp_path:
             assert hidden not in text
             assert shown["id"] in text
             assert ("Ana María" in text) is (user in pdata.visible_to), user
+
+
+def _movement(person_id: str, time: str) -> dict[str, Any]:
+    port = {"name": "Aeropuerto Internacional Silvio Pettirossi", "kind": "airport"}
+    props = {"direction": "arrival", "person_ref": person_id, "port": port, "time": time}
+    order_ref = new_id("acuerdo-movement-order")
+    return sdo(
+        "acuerdo-movement",
+        extensions={BY_NAME["acuerdo-movement"].extension_id: {"extension_type": "new-sdo"}},
+        order_ref=order_ref,
+        **props,
+    )
+
+
+def _cli_presence(home: Path, user: str, *extra: str) -> str:
+    args = ["--home", str(home), "presence", "--user", user, "--at", "2026-07-03", *extra]
+    result = CliRunner().invoke(cli_main, args, env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+@covers(
+    "GET /api/v1/persons/{object_id}",
+    "GET /api/v1/presence",
+    "GET /api/v1/presence/timeline",
+    "acuerdo presence",
+)
+async def test_presence_leaves_out_withheld_persons(scene: Scene) -> None:
+    """A present person the caller may not see is in no presence list, count or table, and
+    asking for it answers like an id never written; names only to who may see them."""
+    h = scene.h
+    hidden = scene.cases["unmarked-agreement-record"].object_id
+    pdata = scene.cases["personal-data"]
+    shown = covered_person(personal_data_ref=pdata.object_id)
+    await post(h, "registrar", shown)
+    for pid in (hidden, shown["id"]):
+        await ingest(h.node, _movement(pid, "2026-07-02T10:00:00Z"))
+    absent = new_id("acuerdo-covered-person")
+    home = h.node.settings.home
+    for user in sorted(USERS):
+        got = await h.client.get(f"/api/v1/persons/{hidden}", headers=h.auth(user))
+        none = await h.client.get(f"/api/v1/persons/{absent}", headers=h.auth(user))
+        same_answer(got, none, hidden, absent)
+        mine = await h.client.get(f"/api/v1/persons/{shown['id']}", headers=h.auth(user))
+        assert mine.status_code == 200 and mine.json()["present"] is True  # the control
+        listed = await h.client.get("/api/v1/presence?at=2026-07-03", headers=h.auth(user))
+        items = listed.json()["items"]
+        assert [i["person"] for i in items] == [shown["id"]], user
+        days = await h.client.get(
+            "/api/v1/presence/timeline?start=2026-07-01&end=2026-07-03", headers=h.auth(user)
+        )
+        assert [d["present"] for d in days.json()["days"]] == [0, 1, 1]
+        table = await asyncio.to_thread(_cli_presence, home, user)
+        bars = await asyncio.to_thread(_cli_presence, home, user, "--timeline", "3")
+        for text in (listed.text, table, bars):
+            assert hidden not in text and hidden.split("--")[1][:8] not in text
+            assert ("Ana María" in text) is (text is not bars and user in pdata.visible_to)
+        assert shown["id"].split("--")[1][:8] in table
+        assert bars.splitlines()[-1].endswith(" 1")
