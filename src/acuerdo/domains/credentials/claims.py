@@ -112,6 +112,11 @@ class CardClaims:
             valid_until=value[VALID_UNTIL],
         )
 
+    def to_json(self) -> dict[str, str | int]:
+        """The claims as JSON values (bytes as hex), by field name."""
+        data = {k: v.hex() if isinstance(v, bytes) else v for k, v in self.__dict__.items()}
+        return data
+
     @property
     def card_id_hex(self) -> str:
         return self.card_id.hex()
