@@ -301,6 +301,10 @@ from acuerdo.personnel_cli import person  # noqa: E402 (registered after the cor
 
 main.add_command(person)
 
+from acuerdo.cards_cli import card  # noqa: E402 (registered after the core commands)
+
+main.add_command(card)
+
 from acuerdo.presence_cli import presence  # noqa: E402 (registered after the core commands)
 
 main.add_command(presence)
