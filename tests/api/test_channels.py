@@ -59,6 +59,16 @@ NO_RECORDS: dict[str, str] = {
     "acuerdo settings": "the settings registry and its defaults",
     "POST /api/v1/imports/persons": "answers with counts and row errors (row, column), no record",
     "acuerdo person import": "prints counts and row errors (row, column), no record",
+    "POST /api/v1/cards": "a card code or image for a person the caller may see; card id only",
+    "POST /api/v1/cards/{card_record_id}/revoke": "answers with the revoked card id only",
+    "POST /api/v1/cards/verify": "the verdict on the code sent, and the claims it carries",
+    "GET /api/v1/cards/trust-bundle": "public keys, certificates and the agreement's statuses",
+    "GET /api/v1/cards/revocations": "a signed list of opaque revoked card ids",
+    "acuerdo card issue": "prints a card code (or writes its image) for a person the user sees",
+    "acuerdo card revoke": "prints the revoked card id",
+    "acuerdo card verify": "the verdict on a card code or image, offline",
+    "acuerdo card revocations": "writes the signed list of revoked card ids",
+    "acuerdo card trust-bundle": "writes public keys, certificates and status texts",
 }
 
 # Values for path parameters when a test has to call every route.
