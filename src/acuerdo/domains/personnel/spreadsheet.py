@@ -74,17 +74,20 @@ def _csv_rows(data: bytes) -> Iterator[tuple[int, tuple[Cell, ...]]]:
         raise SheetError(f"the CSV file is malformed near line {reader.line_num}: {exc}") from None
 
 
-def _xlsx_rows(stream: BinaryIO) -> Iterator[tuple[int, tuple[Cell, ...]]]:
-    try:
-        book = load_workbook(stream, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-        raise SheetError(f"the file is not an XLSX workbook: {exc}") from None
-    try:
-        sheet = book.worksheets[0]
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, tuple(_cell(v) for v in values)
-    finally:
-        book.close()
+def _xlsx_rows(source: bytes | Path) -> Iterator[tuple[int, tuple[Cell, ...]]]:
+    """Rows of the first sheet; the file is closed when the rows are done (or dropped)."""
+    stream: BinaryIO = source.open("rb") if isinstance(source, Path) else io.BytesIO(source)
+    with stream:
+        try:
+            book = load_workbook(stream, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
+            raise SheetError(f"the file is not an XLSX workbook: {exc}") from None
+        try:
+            sheet = book.worksheets[0]
+            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                yield number, tuple(_cell(v) for v in values)
+        finally:
+            book.close()
 
 
 def _cell(value: Any) -> Cell:
@@ -100,8 +103,7 @@ def read_rows(source: bytes | Path, fmt: SheetFormat) -> tuple[list[str], Iterat
         data = source.read_bytes() if isinstance(source, Path) else source
         raw = _csv_rows(data)
     else:
-        stream: BinaryIO = source.open("rb") if isinstance(source, Path) else io.BytesIO(source)
-        raw = _xlsx_rows(stream)
+        raw = _xlsx_rows(source)
     first = next(raw, None)
     if first is None:
         raise SheetError("the file is empty: it needs a header row")
