@@ -40,6 +40,7 @@ _TEXT_LIMITS = {
 _BYTES_LENGTHS = {CARD_ID: 16, AGREEMENT_HASH: 16}
 _INT_KEYS = (CATEGORY, STATUS, VALID_FROM, VALID_UNTIL)
 AGREEMENT_HASH_BYTES = 16
+_KEYS = frozenset(_TEXT_LIMITS) | frozenset(_BYTES_LENGTHS) | frozenset(_INT_KEYS)
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _PARTY = re.compile(r"[A-Z]{3}")
 
@@ -94,23 +95,25 @@ class CardClaims:
             value = cbor2.loads(data)
         except (cbor2.CBORDecodeError, ValueError, TypeError) as exc:
             raise ClaimsError(f"claims are not CBOR: {exc}") from None
-        if not isinstance(value, Mapping):
-            raise ClaimsError("claims must be a CBOR map")
-        _check(value)
-        return cls(
-            issuer=value[ISSUER],
-            card_id=value[CARD_ID],
-            family_names=value[FAMILY_NAMES],
-            given_names=value[GIVEN_NAMES],
-            birth_date=value[BIRTH_DATE],
-            category=value[CATEGORY],
-            status=value[STATUS],
-            article=value[ARTICLE],
-            agreement_hash=value[AGREEMENT_HASH],
-            id_last4=value[ID_LAST4],
-            valid_from=value[VALID_FROM],
-            valid_until=value[VALID_UNTIL],
-        )
+        if not isinstance(value, Mapping) or len(value) != len(_KEYS):
+            raise ClaimsError("claims must be a CBOR map of the twelve claims")
+        try:  # __post_init__ checks every claim
+            return cls(
+                issuer=value[ISSUER],
+                card_id=value[CARD_ID],
+                family_names=value[FAMILY_NAMES],
+                given_names=value[GIVEN_NAMES],
+                birth_date=value[BIRTH_DATE],
+                category=value[CATEGORY],
+                status=value[STATUS],
+                article=value[ARTICLE],
+                agreement_hash=value[AGREEMENT_HASH],
+                id_last4=value[ID_LAST4],
+                valid_from=value[VALID_FROM],
+                valid_until=value[VALID_UNTIL],
+            )
+        except KeyError:
+            raise ClaimsError("claims keys are not 1..12") from None
 
     def to_json(self) -> dict[str, str | int]:
         """The claims as JSON values (bytes as hex), by field name."""
@@ -151,8 +154,7 @@ def short_agreement_hash(agreement_hash: str) -> bytes:
 
 def _check(value: Mapping[Any, Any]) -> None:
     """Exactly the twelve keys, each of its type and size."""
-    expected = set(_TEXT_LIMITS) | set(_BYTES_LENGTHS) | set(_INT_KEYS)
-    if set(value) != expected:
+    if value.keys() != _KEYS:
         raise ClaimsError(f"claims keys {sorted(map(str, value))} are not 1..12")
     for key, limit in _TEXT_LIMITS.items():
         text = value[key]
