@@ -98,6 +98,7 @@ def sample_body(method: str, path: str) -> dict[str, Any] | None:
     bodies: dict[str, dict[str, Any]] = {
         "/api/v1/records": indicator(),
         "/api/v1/decide/{question}": {"category": "member-of-force"},
+        "/api/v1/imports/persons": {},  # not a spreadsheet: refused after authentication
     }
     assert path in bodies, f"add a body that POST {path} accepts"
     return bodies[path]
