@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from acuerdo.domains.credentials import codec
 from acuerdo.domains.credentials.claims import CardClaims, ClaimsError
-from acuerdo.domains.credentials.cose import CoseError, parse_sign1, sign1
+from acuerdo.domains.credentials.cose import CoseError, parse_sign1, sig_structure, sign1
 from acuerdo.ledger.signing import FileSigner
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
@@ -90,3 +90,10 @@ def test_cose_refuses_other_shapes() -> None:
             parse_sign1(cbor2.dumps(shape))
     parsed = parse_sign1(sign1(b"x", signer))
     assert parsed.kid == bytes.fromhex(signer.key_id)[:8] and parsed.payload == b"x"
+
+
+@settings(deadline=None, max_examples=200)
+@given(st.binary(max_size=300), st.integers(0, 70_000).map(bytes))
+def test_sig_structure_is_what_cbor_encodes(protected: bytes, payload: bytes) -> None:
+    expected = cbor2.dumps(["Signature1", protected, b"", payload])
+    assert sig_structure(protected, payload) == expected

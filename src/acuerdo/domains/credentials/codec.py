@@ -59,7 +59,9 @@ def b45decode(text: str) -> bytes:
     full, rest = divmod(len(values), 3)
     if rest == 1:
         raise CodecError("not Base45: its length leaves one character over")
-    words = [values[i] + values[i + 1] * 45 + values[i + 2] * 2025 for i in range(0, full * 3, 3)]
+    end = full * 3
+    digits = zip(values[0:end:3], values[1:end:3], values[2:end:3], strict=True)
+    words = [a + b * 45 + c * 2025 for a, b, c in digits]
     if words and max(words) > 0xFFFF:
         raise CodecError("not Base45: a triple above 65535")
     out = struct.pack(f">{full}H", *words)
