@@ -13,12 +13,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 
 from acuerdo.domains.personnel.coverage import entry_decision
 from acuerdo.domains.personnel.tables import personnel_persons, personnel_stays
@@ -85,8 +86,13 @@ def _filtered(q: Select[Any], f: Filters) -> Select[Any]:
 
 
 def holding(at: str) -> ColumnElement[bool]:
-    """The stay holds at the instant."""
-    return and_(S.c.arrived_at <= at, or_(S.c.departed_at.is_(None), S.c.departed_at > at))
+    """The stay holds at the instant.
+
+    Written with coalesce so that no index on departed_at tempts the planner: presence pages
+    walk the stays' primary key in person order and stop after a page, instead of reading
+    every open stay and sorting it (which costs in proportion to who is present).
+    """
+    return and_(S.c.arrived_at <= at, func.coalesce(S.c.departed_at, "9") > at)
 
 
 def presence_query(user: User, at: str, view: str, f: Filters) -> Select[Any]:
@@ -179,9 +185,10 @@ async def presence(
         raise ValueError(f"view must be one of {', '.join(VIEWS)}")
     when = at or now_instant()
     q = presence_query(user, when, view, filters)
+    key = P.c.person_id if view == "expected" else S.c.person_id
     if after:
-        q = q.where(P.c.person_id > after)
-    q = q.order_by(P.c.person_id).limit(limit)
+        q = q.where(key > after)
+    q = q.order_by(key).limit(limit)
     async with node.engines.reader.connect() as conn:
         rows = (await conn.execute(q)).all()
     refs = [r.personal_data_ref for r in rows]
@@ -229,17 +236,18 @@ async def timeline(
     )
     q = _filtered(q, filters)
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    starts = [day_instant(d) for d in days]
+    ends = [day_instant(d, end=True) for d in days]
     present: list[set[str]] = [set() for _ in days]
     async with node.engines.reader.connect() as conn:
         stays: list[tuple[str, str, str | None]] = [
             (r[0], r[1], r[2]) for r in await conn.execute(q)
         ]
-        for pid, arrived, departed in stays:
-            for i, d in enumerate(days):
-                if arrived <= day_instant(d, end=True) and (
-                    departed is None or departed >= day_instant(d)
-                ):
-                    present[i].add(pid)
+    for pid, arrived, departed in stays:
+        first = bisect_left(ends, arrived)  # first day whose end is not before the arrival
+        last = len(days) if departed is None else bisect_right(starts, departed)
+        for i in range(first, last):
+            present[i].add(pid)
     return [(d, len(s)) for d, s in zip(days, present, strict=True)]
 
 

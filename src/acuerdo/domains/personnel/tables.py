@@ -56,6 +56,7 @@ personnel_order_persons = Table(
     Column("order_id", String(300), primary_key=True),
     sqlite_with_rowid=False,
 )
+Index("ix_personnel_order_persons_order", personnel_order_persons.c.order_id)
 
 # Movements (sending state) and confirmations (host): the current version of each.
 personnel_events = Table(

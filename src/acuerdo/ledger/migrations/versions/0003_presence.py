@@ -67,6 +67,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("person_id", "order_id"),
         sqlite_with_rowid=False,
     )
+    op.create_index("ix_personnel_order_persons_order", "personnel_order_persons", ["order_id"])
     op.create_table(
         "personnel_events",
         _s("event_id", 300),
@@ -100,6 +101,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_personnel_stays_open", table_name="personnel_stays")
     op.drop_index("ix_personnel_events_person", table_name="personnel_events")
+    op.drop_index("ix_personnel_order_persons_order", table_name="personnel_order_persons")
     op.drop_index("ix_personnel_persons_pd", table_name="personnel_persons")
     for name in (
         "personnel_stays",
