@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import platform
 import shutil
+import sqlite3
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -123,7 +125,7 @@ async def bench_batches(
         await write_batches(bench, indicator, 0, 2 * BATCH, writers=1, label="warm-up")
         run = await write_batches(
             bench, indicator, 10 * BATCH, plan.batch_versions, writers=plan.writers,
-            label=f"{backend} batches",
+            label=f"{backend} batches", pregenerate=True,
         )  # fmt: skip
     rows = sum(run.rows.values())
     detail = ", ".join(f"{k} {v / run.versions:g}" for k, v in run.rows.items())
@@ -244,9 +246,11 @@ def report(out: list[Figure], argv: list[str]) -> None:
         table.add_row(f.what, f.backend, f.value, f.target, met)
     console.print(table)
     console.print("\nMarkdown (for bench/RESULTS.md):\n")
+    load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"`{' '.join(['python', 'bench/ledger.py', *argv])}` on "
-          f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, "
-          f"Python {platform.python_version()}\n")  # fmt: skip
+          f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, {os.cpu_count()} CPUs, "
+          f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
+          f"load average at the end {load}\n")  # fmt: skip
     print("| figure | backend | value | target | met |")
     print("|---|---|---|---|---|")
     for f in out:

@@ -263,6 +263,22 @@ class RecordReader:
         )
         return text(sql).bindparams(**params)
 
+    def page_statement(
+        self,
+        recipient: Recipient,
+        channel: Channel,
+        *,
+        after: int,
+        limit: int,
+        types: Sequence[str] = (),
+        current_only: bool = True,
+    ) -> TextClause:
+        """The one statement `page` runs: the page query joined to the ledger's key (EXPLAIN)."""
+        sql, params = self._page_text(
+            recipient, channel, after=after, limit=limit, types=types, current_only=current_only
+        )
+        return text(_rows_sql(sql)).bindparams(**params)
+
     async def page(
         self,
         recipient: Recipient,
