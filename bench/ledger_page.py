@@ -169,11 +169,9 @@ async def explain(bench: BenchNode, name: str) -> list[str]:
     reader, engine = node.reader, node.engines.reader
     lines: list[str] = []
     async with engine.connect() as conn:
-        for label, build in (
-            ("page query", reader.page_query),
-            ("page statement", reader.page_statement),
-        ):
-            stmt = build(user.recipient, Channel.API, after=0, limit=100)
+        page_query = reader.page_query(user.recipient, Channel.API, after=0, limit=100)
+        statement = reader.page_statement(user.recipient, Channel.API, limit=100)
+        for label, stmt in (("page query", page_query), ("page statement", statement)):
             sql = str(stmt.compile(engine.sync_engine, compile_kwargs={"literal_binds": True}))
             lines.append(f"-- {label}")
             if bench.backend == "sqlite":

@@ -263,19 +263,11 @@ class RecordReader:
         )
         return text(sql).bindparams(**params)
 
-    def page_statement(
-        self,
-        recipient: Recipient,
-        channel: Channel,
-        *,
-        after: int,
-        limit: int,
-        types: Sequence[str] = (),
-        current_only: bool = True,
-    ) -> TextClause:
-        """The one statement `page` runs: the page query joined to the ledger's key (EXPLAIN)."""
+    def page_statement(self, recipient: Recipient, channel: Channel, *, limit: int) -> TextClause:
+        """The one statement `page` runs for a first page of current versions (for EXPLAIN):
+        the page query joined to the ledger's key."""
         sql, params = self._page_text(
-            recipient, channel, after=after, limit=limit, types=types, current_only=current_only
+            recipient, channel, after=0, limit=limit, types=(), current_only=True
         )
         return text(_rows_sql(sql)).bindparams(**params)
 
