@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,6 +25,9 @@ from acuerdo.domains.credentials.verify import CardVerifier, read_code_from_imag
 from acuerdo.ledger.keys import KeyPurpose
 from acuerdo.ledger.signing import FileSigner
 from conftest import NodeHarness
+
+# Names too long for any card, and not compressible by zlib: random accented letters.
+LONG = "".join(random.Random(7).choices("ÁÉÍÓÚÑÜáéíóúñüabcdefghijklmnopqrstuvwxyz -", k=300))
 
 
 async def test_issue_render_scan_verify(harness: NodeHarness, tmp_path: Path) -> None:
@@ -68,6 +72,7 @@ async def test_validity_never_beyond_orders_nor_the_maximum(harness: NodeHarness
         ({"order_days": None}, "no movement order"),
         ({"order_days": (-30, -1)}, "no movement order"),
         ({"national_id": None}, "national ID"),
+        ({"given": LONG[:150], "family": LONG[150:]}, "too long"),
     ],
 )
 async def test_no_card_without_coverage_orders_and_id(

@@ -123,33 +123,68 @@ def _coverage(node: Node, person: dict[str, Any], personal: dict[str, Any]) -> t
     return str(decision.details["status"]), last.citation.article
 
 
+@dataclass(frozen=True)
+class _Basis:
+    """The exact versions a card rests on, as the issuing user may see them."""
+
+    person_v: StoredVersion
+    person: dict[str, Any]
+    personal_v: StoredVersion
+    personal: dict[str, Any]
+    orders: list[tuple[StoredVersion, dict[str, Any]]]
+
+
+async def _basis(node: Node, user: User, person_id: str, today: date) -> _Basis:
+    """Person, personal data (read audited first) and orders in force; refusals cite why."""
+    person_v, person = await _visible(node, user, person_id)
+    if person_v.owner != node.party:
+        raise CardRefused(f"{person_id} is {person_v.owner}'s person: only its node issues cards")
+    personal_v, personal = await _visible(node, user, str(person["personal_data_ref"]))
+    entry = {"version": personal_v.version_key, "via": "card.issue"}
+    await node.audit([AuditEntry(user.principal, "personal.read", personal_v.object_id, entry)])
+    orders = await _orders_in_force(node, user, person_id, today)
+    return _Basis(person_v, person, personal_v, personal, orders)
+
+
+def _card_record(
+    basis: _Basis, claims: CardClaims, status: str, article: str, key_id: str
+) -> dict[str, Any]:
+    """The acuerdo-status-card version that records an issued card (no names in it)."""
+    now = claims.valid_from_time
+    return {
+        "type": STATUS_CARD,
+        "spec_version": "2.1",
+        "id": f"{STATUS_CARD}--{uuid.uuid4()}",
+        "created": _stamp(now),
+        "modified": _stamp(now),
+        "card_id": claims.card_id_hex,
+        "person": _ref(basis.person_v, basis.person),
+        "personal_data": _ref(basis.personal_v, basis.personal),
+        "orders": [_ref(v, o) for v, o in basis.orders],
+        "valid_from": f"{now:%Y-%m-%dT%H:%M:%SZ}",
+        "valid_until": f"{claims.valid_until_time:%Y-%m-%dT%H:%M:%SZ}",
+        "category": str(basis.person["category"]),
+        "status": status,
+        "article": article,
+        "key_id": key_id,
+        "extensions": {BY_NAME[STATUS_CARD].extension_id: {"extension_type": "new-sdo"}},
+    }
+
+
 async def issue_card(
     node: Node, user: User, person_id: str, *, now: datetime | None = None
 ) -> IssuedCard:
     """Issue, sign and record a card for a covered person with orders in force."""
     now = (now or datetime.now(UTC)).replace(microsecond=0)
-    person_v, person = await _visible(node, user, person_id)
-    if person_v.owner != node.party:
-        raise CardRefused(f"{person_id} is {person_v.owner}'s person: only its node issues cards")
-    personal_v, personal = await _visible(node, user, str(person["personal_data_ref"]))
-    await node.audit(
-        [
-            AuditEntry(
-                user.principal,
-                "personal.read",
-                personal_v.object_id,
-                {"version": personal_v.version_key, "via": "card.issue"},
-            )
-        ]
-    )
+    basis = await _basis(node, user, person_id, now.date())
+    person, personal = basis.person, basis.personal
     status, article = _coverage(node, person, personal)
     national_id = personal.get("national_id")
     if not national_id:
         raise CardRefused("no national ID on file: Art. 2 entry rests on identification")
-    orders = await _orders_in_force(node, user, person_id, now.date())
-    if not orders:
+    if not basis.orders:
         raise CardRefused("no movement order in force names this person (Art. 2)")
-    last_day = max(date.fromisoformat(o["valid_until"]) for _, o in orders)
+    last_day = max(date.fromisoformat(o["valid_until"]) for _, o in basis.orders)
     order_end = datetime.combine(last_day + timedelta(days=1), time(), UTC)
     until = min(order_end, now + timedelta(days=max_validity_days(node)))
     signer = node.keys.signer(KeyPurpose.CARDS)
@@ -170,24 +205,7 @@ async def issue_card(
     code = encode(sign1(claims.to_cbor(), signer))
     if qr(code).version > MAX_QR_VERSION:  # type: ignore[operator]
         raise CardRefused(f"the names are too long for a QR code of version {MAX_QR_VERSION}")
-    record = {
-        "type": STATUS_CARD,
-        "spec_version": "2.1",
-        "id": f"{STATUS_CARD}--{uuid.uuid4()}",
-        "created": _stamp(now),
-        "modified": _stamp(now),
-        "card_id": claims.card_id_hex,
-        "person": _ref(person_v, person),
-        "personal_data": _ref(personal_v, personal),
-        "orders": [_ref(v, o) for v, o in orders],
-        "valid_from": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "valid_until": until.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "category": str(person["category"]),
-        "status": status,
-        "article": article,
-        "key_id": signer.key_id,
-        "extensions": {BY_NAME[STATUS_CARD].extension_id: {"extension_type": "new-sdo"}},
-    }
+    record = _card_record(basis, claims, status, article, signer.key_id)
     await node.write([record], user=user)
     return IssuedCard(code, claims, str(record["id"]))
 
