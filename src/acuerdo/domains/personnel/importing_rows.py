@@ -136,7 +136,7 @@ def _nationalities(r: _RowReader) -> list[str]:
         r.fail("nationalities", "is empty")
     for code in codes:
         if code not in iso_country_codes():
-            r.fail("nationalities", f"{code!r} is not an ISO 3166-1 alpha-3 code (such as USA)")
+            r.fail("nationalities", f"{code!r} is not an ISO 3166-1 alpha-3 code (such as BRA)")
     return list(dict.fromkeys(codes))
 
 
