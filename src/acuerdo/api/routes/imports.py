@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from acuerdo.api.auth import CurrentUser, NodeDep, require
+from acuerdo.api.body import read_limited
 from acuerdo.api.problems import Problem
 from acuerdo.domains.personnel.exporting import export_persons
 from acuerdo.domains.personnel.importing import import_rows
@@ -51,16 +52,10 @@ def _format(declared: str | None, content_type: str) -> SheetFormat:
 
 
 async def _body(request: Request) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_IMPORT_BYTES:
-            raise Problem(413, f"an import file may have at most {MAX_IMPORT_BYTES} bytes")
-        chunks.append(chunk)
-    if not size:
+    data = await read_limited(request, MAX_IMPORT_BYTES)
+    if not data:
         raise Problem(400, "the request body is empty: send the spreadsheet file", code="empty")
-    return b"".join(chunks)
+    return data
 
 
 @router.post("/api/v1/imports/persons")
