@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from acuerdo.agreement import Agreement
@@ -63,19 +63,24 @@ async def _store(
     return True
 
 
-async def _current_body(conn: AsyncConnection, object_id: str) -> dict[str, Any] | None:
-    """The newest stored version's body (internal use: never handed out)."""
-    q = (
-        select(ledger.c.body)
-        .where(ledger.c.object_id == object_id)
-        .order_by(ledger.c.version_key.desc())
-        .limit(1)
+def _chunks(ids: Sequence[str], size: int = 500) -> list[Sequence[str]]:
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+async def _current_bodies(
+    conn: AsyncConnection, object_ids: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """The newest stored version's body of each object (internal use: never handed out)."""
+    if not object_ids:
+        return {}
+    q = select(ledger.c.object_id, ledger.c.version_key, ledger.c.body).where(
+        ledger.c.object_id.in_(object_ids)
     )
-    raw = (await conn.execute(q)).scalar()
-    if raw is None:
-        return None
-    body: dict[str, Any] = json.loads(raw)
-    return body
+    newest: dict[str, tuple[str, bytes]] = {}
+    for oid, key, body in await conn.execute(q):
+        if oid not in newest or key > newest[oid][0]:
+            newest[oid] = (key, body)
+    return {oid: json.loads(body) for oid, (_, body) in newest.items()}
 
 
 class PersonnelProjector:
@@ -108,10 +113,10 @@ class PersonnelProjector:
                 window_for.update(await self._order(conn, p))
             else:
                 stays_for.update(await self._event(conn, p))
-        for person_id in sorted(decide_for):
-            await self._decide(conn, person_id)
-        for person_id in sorted(window_for):
-            await self._window(conn, person_id)
+        for chunk in _chunks(sorted(decide_for)):
+            await self._decide_many(conn, chunk)
+        for chunk in _chunks(sorted(window_for)):
+            await self._window_many(conn, chunk)
         for person_id in sorted(stays_for):
             await self._stays(conn, person_id)
 
@@ -131,27 +136,44 @@ class PersonnelProjector:
         }
         return await _store(conn, personnel_persons, "person_id", p, values)
 
-    async def _decide(self, conn: AsyncConnection, person_id: str) -> None:
-        """Decide coverage from the person's current version and its personal data."""
-        person = await _current_body(conn, person_id)
-        if person is None:
-            return
-        personal = await _current_body(conn, str(person["personal_data_ref"]))
-        if personal is not None and "salt" not in personal:
-            personal = None  # an erased stub: its facts are gone
-        d = decide(self.agreement, person, personal)
-        await conn.execute(
-            update(personnel_persons)
-            .where(personnel_persons.c.person_id == person_id)
-            .values(
-                outcome=d.outcome,
-                covered=d.covered,
-                status=d.status,
-                reasons=d.reasons_json(),
-                agreement_hash=d.agreement_hash,
-                has_national_id=None if personal is None else "national_id" in personal,
+    async def _decide_many(self, conn: AsyncConnection, person_ids: Sequence[str]) -> None:
+        """Decide coverage from each person's current version and its personal data (one
+        read of the bodies and one batched update, however many persons)."""
+        persons = await _current_bodies(conn, person_ids)
+        refs = sorted({str(b["personal_data_ref"]) for b in persons.values()})
+        personals = await _current_bodies(conn, refs)
+        rows = []
+        for pid, person in persons.items():
+            personal = personals.get(str(person["personal_data_ref"]))
+            if personal is not None and "salt" not in personal:
+                personal = None  # an erased stub: its facts are gone
+            d = decide(self.agreement, person, personal)
+            rows.append(
+                {
+                    "b_id": pid,
+                    "b_outcome": d.outcome,
+                    "b_covered": d.covered,
+                    "b_status": d.status,
+                    "b_reasons": d.reasons_json(),
+                    "b_hash": d.agreement_hash,
+                    "b_nid": None if personal is None else "national_id" in personal,
+                }
             )
-        )
+        if rows:
+            P = personnel_persons
+            stmt = (
+                update(P)
+                .where(P.c.person_id == bindparam("b_id"))
+                .values(
+                    outcome=bindparam("b_outcome"),
+                    covered=bindparam("b_covered"),
+                    status=bindparam("b_status"),
+                    reasons=bindparam("b_reasons"),
+                    agreement_hash=bindparam("b_hash"),
+                    has_national_id=bindparam("b_nid"),
+                )
+            )
+            await conn.execute(stmt, rows)
 
     async def _order(self, conn: AsyncConnection, p: Projected) -> set[str]:
         o = p.draft.obj
@@ -186,25 +208,38 @@ class PersonnelProjector:
             )
         return old | set(persons)
 
-    async def _window(self, conn: AsyncConnection, person_id: str) -> None:
-        """The person's order window and activity, from every current unrevoked order."""
-        o = personnel_orders
+    async def _window_many(self, conn: AsyncConnection, person_ids: Sequence[str]) -> None:
+        """Each person's order window and activity, from every current unrevoked order."""
+        o, op = personnel_orders, personnel_order_persons
         q = (
-            select(o.c.valid_from, o.c.valid_until, o.c.activity)
-            .join(personnel_order_persons, personnel_order_persons.c.order_id == o.c.order_id)
-            .where(personnel_order_persons.c.person_id == person_id, o.c.revoked.is_(False))
-            .order_by(o.c.valid_until, o.c.order_id)
+            select(op.c.person_id, o.c.valid_from, o.c.valid_until, o.c.activity)
+            .join(op, op.c.order_id == o.c.order_id)
+            .where(op.c.person_id.in_(person_ids), o.c.revoked.is_(False))
+            .order_by(op.c.person_id, o.c.valid_until, o.c.order_id)
         )
-        rows = (await conn.execute(q)).all()
-        await conn.execute(
-            update(personnel_persons)
-            .where(personnel_persons.c.person_id == person_id)
+        found: dict[str, list[Any]] = {pid: [] for pid in person_ids}
+        for r in await conn.execute(q):
+            found[r[0]].append(r)
+        P = personnel_persons
+        stmt = (
+            update(P)
+            .where(P.c.person_id == bindparam("b_id"))
             .values(
-                valid_from=min((r[0] for r in rows), default=None),
-                valid_until=rows[-1][1] if rows else None,
-                activity=rows[-1][2] if rows else None,
+                valid_from=bindparam("b_from"),
+                valid_until=bindparam("b_until"),
+                activity=bindparam("b_activity"),
             )
         )
+        rows = [
+            {
+                "b_id": pid,
+                "b_from": min((r[1] for r in got), default=None),
+                "b_until": got[-1][2] if got else None,
+                "b_activity": got[-1][3] if got else None,
+            }
+            for pid, got in found.items()
+        ]
+        await conn.execute(stmt, rows)
 
     async def _event(self, conn: AsyncConnection, p: Projected) -> set[str]:
         o = p.draft.obj
