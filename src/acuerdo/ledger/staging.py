@@ -249,8 +249,10 @@ def _stage_version(
     obj = state.objects.get(d.object_id)
     current = obj is None or d.version_key > obj.current_version_key
     if current:
-        if obj is None or obj.audience != release.json:
-            stage.changed.add(d.object_id)  # objects that refer to it may need new grants
+        # Objects that refer to it may need new grants; personal data restricts no referrer.
+        changed = obj is None or obj.audience != release.json
+        if changed and d.object_type not in PERSONAL_TYPES:
+            stage.changed.add(d.object_id)
         state.objects[d.object_id] = ObjectState(
             d.owner,
             d.object_type,
