@@ -8,6 +8,7 @@ the node's cache; the audit chain shows it (one `login` entry for many requests)
 from __future__ import annotations
 
 import base64
+import uuid
 from typing import Any
 
 import pytest
@@ -99,6 +100,9 @@ def sample_body(method: str, path: str) -> dict[str, Any] | None:
         "/api/v1/records": indicator(),
         "/api/v1/decide/{question}": {"category": "member-of-force"},
         "/api/v1/imports/persons": {},  # not a spreadsheet: refused after authentication
+        "/api/v1/cards": {"person_id": f"acuerdo-covered-person--{uuid.uuid4()}"},
+        "/api/v1/cards/{card_record_id}/revoke": {"reason": "lost"},
+        "/api/v1/cards/verify": {"code": "SOFA1:not-a-card"},
     }
     assert path in bodies, f"add a body that POST {path} accepts"
     return bodies[path]

@@ -72,7 +72,11 @@ NO_RECORDS: dict[str, str] = {
 }
 
 # Values for path parameters when a test has to call every route.
-PATH_SAMPLES = {"object_id": f"indicator--{uuid.uuid4()}", "question": "coverage"}
+PATH_SAMPLES = {
+    "object_id": f"indicator--{uuid.uuid4()}",
+    "question": "coverage",
+    "card_record_id": f"acuerdo-status-card--{uuid.uuid4()}",
+}
 
 
 def api_routes(app: FastAPI) -> Iterator[tuple[str, str]]:
