@@ -151,15 +151,23 @@ async def create_token(engine: AsyncEngine, name: str, label: str = "cli") -> st
 async def user_by_token(engine: AsyncEngine, token: str) -> User | None:
     """The user a bearer token belongs to, or None (unknown, revoked or disabled)."""
     digest = hashlib.sha256(token.encode()).hexdigest()
+    # One query on one connection: the token, its user and the user's roles together.
+    q = (
+        select(users.c.id, users.c.party, users.c.name, users.c.agency, user_roles.c.role)
+        .join(api_tokens, api_tokens.c.user_id == users.c.id)
+        .join(user_roles, user_roles.c.user_id == users.c.id)
+        .where(
+            api_tokens.c.sha256 == digest,
+            api_tokens.c.revoked.is_(False),
+            users.c.disabled.is_(False),
+        )
+    )
     async with engine.connect() as conn:
-        uid = (
-            await conn.execute(
-                select(api_tokens.c.user_id).where(
-                    api_tokens.c.sha256 == digest, api_tokens.c.revoked.is_(False)
-                )
-            )
-        ).scalar()
-    return None if uid is None else await _load(engine, users.c.id == uid)
+        rows = (await conn.execute(q)).all()
+    if not rows:
+        return None
+    first = rows[0]
+    return User(first.id, first.party, first.name, first.agency, frozenset(r.role for r in rows))
 
 
 async def check_password(engine: AsyncEngine, name: str, password: str) -> User | None:
