@@ -242,15 +242,20 @@ class Node:
         return audience_of(facts, self.context.catalog, self.policy)
 
     async def write(
-        self, objs: Sequence[Mapping[str, Any]], *, user: User | None
+        self,
+        objs: Sequence[Mapping[str, Any]],
+        *,
+        user: User | None,
+        prepared: Sequence[Draft] | None = None,
     ) -> list[Appended]:
         """Check, mark, sign and append objects as one all-or-nothing job.
 
         A version the gate would release to no one (wrongly marked, or withheld even from its
-        author) is refused before anything is written.
+        author) is refused before anything is written. `prepared` passes drafts a caller has
+        already made with `prepare` from these objects, so they are not checked twice.
         """
         author = user.principal if user else None
-        drafts = [self.prepare(o) for o in objs]
+        drafts = list(prepared) if prepared is not None else [self.prepare(o) for o in objs]
         versions: list[tuple[Draft, tuple[str, ...]]] = []
         for d in drafts:
             applied = self.applied_markings(d)

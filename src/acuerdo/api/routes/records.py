@@ -90,7 +90,7 @@ async def create(request: Request, node: NodeDep, user: CurrentUser) -> dict[str
                     f"writing {d.object_type} needs one of the roles {', '.join(allowed)}",
                     code="forbidden",
                 )
-        appended = await node.write(objs, user=user)
+        appended = await node.write(objs, user=user, prepared=drafts)
     except RecordError as exc:
         raise Problem(422, str(exc), code="invalid-record") from None
     except WriteRefused as exc:
