@@ -171,6 +171,28 @@ def agreement_check(file: Path) -> None:
     click.echo(summary(loaded))
 
 
+@agreement.command("calendar")
+@click.option("--country", required=True, help="ISO 3166 alpha-2 code the holiday library knows.")
+@click.option("--year", "years", type=int, multiple=True, required=True, help="Repeatable.")
+@click.option("--id", "calendar_id", required=True, help="The calendar's id in the file.")
+@click.option("--timezone", "zone", required=True, help="IANA zone the days are counted in.")
+@click.option("--subdivision", default=None, help="Region, for countries with local holidays.")
+def agreement_calendar(
+    country: str, years: tuple[int, ...], calendar_id: str, zone: str, subdivision: str | None
+) -> None:
+    """Print a holiday calendar as agreement-file YAML, to adopt into the `calendars` list.
+
+    Holidays come from the maintained `holidays` library at adoption time and are then held
+    as data: a deadline must not move because a library was upgraded.
+    """
+    from acuerdo.agreement.holidays import calendar_yaml
+
+    try:
+        click.echo(calendar_yaml(country, years, calendar_id, zone, subdivision), nl=False)
+    except ValueError as exc:
+        raise _refuse(str(exc)) from None
+
+
 @agreement.command("list")
 def agreement_list() -> None:
     """List the shipped agreement profiles."""

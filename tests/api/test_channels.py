@@ -53,6 +53,7 @@ NO_RECORDS: dict[str, str] = {
     "acuerdo demo": "serves create_app's routes for demo users, each classified here",
     "acuerdo agreement check": "validates an agreement file; prints its summary",
     "acuerdo agreement list": "the shipped agreement profiles and their hashes",
+    "acuerdo agreement calendar": "a holiday calendar as YAML, from the holidays library",
     "acuerdo audit verify": "whether the audit chain holds, its length and head hash",
     "acuerdo key export-root": "writes the root key to a file",
     "acuerdo key rotate": "makes a new working key; prints its id and validity",

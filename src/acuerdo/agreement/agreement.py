@@ -9,6 +9,7 @@ from pydantic import JsonValue
 
 from acuerdo.agreement.evaluate import evaluate
 from acuerdo.agreement.facts import HOST_REF, SENDING_REF
+from acuerdo.agreement.periods import Period, period_of
 from acuerdo.agreement.questions import Citation, Decision, Question, Reason
 from acuerdo.agreement.schema import (
     AgreementFile,
@@ -99,6 +100,10 @@ class Agreement:
             return self._parameters[parameter_id]
         except KeyError:
             raise KeyError(f"agreement {self.id} declares no parameter {parameter_id!r}") from None
+
+    def period(self, parameter_id: str) -> Period:
+        """Parameter ``parameter_id`` as a period counted in its calendar (see periods.py)."""
+        return period_of(self.parameter(parameter_id), self.model.calendars)
 
     def article(self, article_id: str) -> Article:
         return self._articles[article_id]
