@@ -49,6 +49,8 @@ from acuerdo.settings import Settings
 from acuerdo.users import BasicCache, User
 
 Check = Callable[["Node", Draft, Sequence[Draft]], Awaitable[None]]
+# A check that also needs who writes (None for the node itself): who may decide or amend.
+AuthorCheck = Callable[["Node", Draft, Sequence[Draft], User | None], Awaitable[None]]
 CONFIG_FILE = "node.json"
 AGREEMENT_FILE = "agreement.yaml"
 SECRET_FILE = "secret"  # noqa: S105 (a file name, not a secret)
@@ -152,6 +154,7 @@ class Node:
         # Domain rules run on every write of their record types, before signing; a check
         # refuses a version by raising RecordError (its message cites the rule).
         self.checks: dict[str, list[Check]] = {}
+        self.author_checks: dict[str, list[AuthorCheck]] = {}
         install_domains(self)
         install_privacy(self)
 
@@ -270,6 +273,8 @@ class Node:
         for d in drafts:
             for check in self.checks.get(d.object_type, ()):
                 await check(self, d, drafts)
+            for author_check in self.author_checks.get(d.object_type, ()):
+                await author_check(self, d, drafts, user)
         signer = self.keys.signers[KeyPurpose.RECORDS]
         signatures = await asyncio.to_thread(
             sign_many,

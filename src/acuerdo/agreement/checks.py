@@ -33,6 +33,7 @@ def check_agreement(model: AgreementFile) -> list[Problem]:
     problems += _check_parameters(model)
     problems += _check_parameter_refs(model)
     problems += _check_categories_named(model)
+    problems += _check_activity_authorities(model)
     problems += check_conditions(model)
     problems += check_when(model)
     problems += check_results(model)
@@ -226,3 +227,27 @@ def _check_categories_named(model: AgreementFile) -> Iterator[Problem]:
         for i, value in enumerate(refs):
             if value not in PARTY_REFS and value not in codes:
                 yield (*path, i), f"{value!r} is not a party of this agreement"
+
+
+def _check_activity_authorities(model: AgreementFile) -> Iterator[Problem]:
+    """The deciding and emergency agencies are the host's; emergency periods exist."""
+    hosts = [p for p in model.parties if p.role == "host"]
+    agencies = {a.id for a in hosts[0].agencies} if hosts else set()
+    acts = model.activities
+    if acts.deciding_agency is not None and acts.deciding_agency not in agencies:
+        path: Path = ("activities", "deciding_agency")
+        yield path, f"expected an agency of the host party, not {acts.deciding_agency!r}"
+    emergency = acts.emergency
+    if emergency is not None:
+        path = ("activities", "emergency")
+        if emergency.authority not in agencies:
+            yield (*path, "authority"), f"expected a host agency, not {emergency.authority!r}"
+        params = {p.id: p for p in model.parameters}
+        for name in ("decision_within", "regularise_within"):
+            ref = getattr(emergency, name)
+            param = params.get(ref)
+            if param is None:
+                yield (*path, name), f"no parameter {ref!r} is declared in parameters"
+            elif param.unit not in TIME_UNITS:
+                yield (*path, name), f"expected a period, but parameter {ref!r} is in {param.unit}"
+    yield from _duplicates((r.code for r in acts.regions), ("activities", "regions"), "code")

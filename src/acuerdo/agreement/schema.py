@@ -222,9 +222,37 @@ class ActivityType(_Model):
     basis: Basis
 
 
+class EmergencyPath(_Model):
+    """Who decides an urgent request (disaster response, contingencies), and how fast.
+
+    ``decision_within`` and ``regularise_within`` name time parameters: the first runs from
+    the host's receipt of the urgent request, the second from the emergency decision, by
+    when the ordinary competent agency confirms (regularises) what was authorised in haste.
+    """
+
+    authority: Slug
+    decision_within: Slug
+    regularise_within: Slug
+    basis: Basis
+
+
+class Region(_Model):
+    """A first-level division of the host state (a department), with a reference point."""
+
+    code: Text
+    name: Text
+    seat: Text
+    latitude: Annotated[float, Field(ge=-90, le=90)]
+    longitude: Annotated[float, Field(ge=-180, le=180)]
+
+
 class Activities(_Model):
     basis: Basis
     types: list[ActivityType] = Field(default_factory=list)
+    #: The host agency competent to decide proposals (None: any host approver).
+    deciding_agency: Slug | None = None
+    emergency: EmergencyPath | None = None
+    regions: list[Region] = Field(default_factory=list)
 
 
 class Provision(_Model):

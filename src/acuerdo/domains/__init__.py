@@ -20,3 +20,9 @@ def install_domains(node: Node) -> None:
 
     node.checks.setdefault(PERSON, []).append(check_covered_person)
     node.context.projectors.append(PersonnelProjector(node.agreement))
+
+    from acuerdo.domains.activities.checks import install_activity_checks
+    from acuerdo.domains.activities.projection import ActivityProjector
+
+    install_activity_checks(node)
+    node.context.projectors.append(ActivityProjector(node.agreement))

@@ -88,6 +88,34 @@ RECORD_TYPES: tuple[RecordType, ...] = (
         RecordKind.AGREEMENT,
         "Status card issued for a covered person (revoked by a revoked version)",
     ),
+    RecordType(
+        "acuerdo-activity",
+        "extension-definition--767bcef8-0dd6-4811-ace7-25bc8e364d57",
+        "activity.json",
+        RecordKind.AGREEMENT,
+        "Activity proposed by one party for the host to decide",
+    ),
+    RecordType(
+        "acuerdo-activity-decision",
+        "extension-definition--514b2ad0-fd44-4f5c-ab70-1edf438165a3",
+        "activity-decision.json",
+        RecordKind.AGREEMENT,
+        "Host decision on one version of an activity",
+    ),
+    RecordType(
+        "acuerdo-after-action-report",
+        "extension-definition--d4ccf5c5-6f8a-412d-9dbc-3f89e58833d2",
+        "after-action-report.json",
+        RecordKind.AGREEMENT,
+        "After-action report closing an activity",
+    ),
+    RecordType(
+        "acuerdo-authorisation",
+        "extension-definition--7c7be9f2-a898-4dbb-8887-4e340ef12a61",
+        "authorisation.json",
+        RecordKind.AGREEMENT,
+        "Host instrument authorising foreign forces for a period",
+    ),
 )
 BY_NAME: Mapping[str, RecordType] = {t.name: t for t in RECORD_TYPES}
 
