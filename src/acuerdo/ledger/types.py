@@ -15,6 +15,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
@@ -165,14 +166,45 @@ def validator(object_type: str) -> Draft202012Validator:
     return Draft202012Validator(schema, registry=_registry())
 
 
+@cache
+def fast_validator(object_type: str) -> jsonschema_rs.Validator:
+    """The same schema compiled by jsonschema-rs: ~50x faster, used to say "valid" only.
+
+    Formats are annotations here as in the reference validator (no format assertion).
+    """
+    common = _load("common.json")
+    registry = jsonschema_rs.Registry([(common["$id"], common)])
+    schema = _load(BY_NAME[object_type].schema_file)
+    return jsonschema_rs.Draft202012Validator(schema, registry=registry, validate_formats=False)
+
+
+def _fast_valid(object_type: str, obj: Mapping[str, Any]) -> bool:
+    try:
+        return bool(fast_validator(object_type).is_valid(obj))
+    except Exception:  # a schema or value it cannot take: the reference validator decides
+        return False
+
+
 def schema_errors(obj: Mapping[str, Any]) -> list[str]:
-    """Messages for every way an acuerdo record breaks its JSON Schema (empty when valid)."""
+    """Messages for every way an acuerdo record breaks its JSON Schema (empty when valid).
+
+    The compiled Rust validator answers first; only an object it finds invalid goes to the
+    reference validator, whose verdict and wording decide (the two may differ on corner
+    cases of regular expressions, so "invalid" is never taken from the fast one alone).
+    """
     rtype = BY_NAME[str(obj["type"])]
+    if _fast_valid(rtype.name, obj):
+        return _extension_errors(obj, rtype)
     errors = sorted(validator(rtype.name).iter_errors(obj), key=lambda e: list(e.absolute_path))
     messages = []
     for err in errors:
         where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path)
         messages.append(f"${where}: {err.message}")
+    return messages + _extension_errors(obj, rtype)
+
+
+def _extension_errors(obj: Mapping[str, Any], rtype: RecordType) -> list[str]:
+    messages = []
     ext = obj.get("extensions")
     if isinstance(ext, Mapping):
         decl = ext.get(rtype.extension_id)

@@ -18,7 +18,7 @@ their articles: they name rules, never personal data.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -65,6 +65,13 @@ def person_facts(person: Mapping[str, Any], personal: Mapping[str, Any] | None) 
         accompanies_force=True,
         dependent_of_member=True,
     )
+
+
+def facts_key(person: Mapping[str, Any], personal: Mapping[str, Any] | None) -> Hashable:
+    """Everything `person_facts` reads, as a hashable key: equal keys, equal decisions."""
+    nationalities = personal.get("nationalities") if personal is not None else None
+    listed = tuple(str(n) for n in nationalities) if isinstance(nationalities, list) else None
+    return (str(person["party"]), str(person["category"]), listed)
 
 
 def summarise(decision: Decision) -> CoverageDecision:
