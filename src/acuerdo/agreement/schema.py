@@ -337,6 +337,8 @@ class UnmarkedIntel(_Model):
     tlp: Tlp
     releasable_to: list[PartyRef] = Field(min_length=1)
     basis: Basis
+    # "apply": intelligence without a TLP marking gets `tlp` beside it; "refuse": it is refused.
+    action: Literal["apply", "refuse"] = "apply"
 
 
 class HandlingCodeRule(_Model):

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 def install_domains(node: Node) -> None:
     """Register every domain's checks and projectors on a node being opened."""
+    from acuerdo.domains.intel.checks import install_intel
     from acuerdo.domains.personnel.coverage import PERSON, check_covered_person
     from acuerdo.domains.personnel.projection import PersonnelProjector
 
@@ -26,3 +27,4 @@ def install_domains(node: Node) -> None:
 
     install_activity_checks(node)
     node.context.projectors.append(ActivityProjector(node.agreement))
+    install_intel(node)

@@ -37,6 +37,7 @@ class RecordType:
     schema_file: str
     kind: RecordKind
     title: str
+    extension_type: str = "new-sdo"  # "new-sco" for acuerdo's own cyber observables
 
 
 RECORD_TYPES: tuple[RecordType, ...] = (
@@ -117,6 +118,39 @@ RECORD_TYPES: tuple[RecordType, ...] = (
         RecordKind.AGREEMENT,
         "Host instrument authorising foreign forces for a period",
     ),
+    # Intelligence observables STIX lacks (see docs/intel.md); owned by no one, like SCOs.
+    RecordType(
+        "acuerdo-aircraft",
+        "extension-definition--615e5997-1982-42b1-808a-6c933effe399",
+        "aircraft.json",
+        RecordKind.INTEL,
+        "Aircraft by registration mark",
+        "new-sco",
+    ),
+    RecordType(
+        "acuerdo-vessel",
+        "extension-definition--667e12a8-0e01-478c-93b4-a93d539518a2",
+        "vessel.json",
+        RecordKind.INTEL,
+        "Vessel by IMO number, MMSI or name",
+        "new-sco",
+    ),
+    RecordType(
+        "acuerdo-vehicle",
+        "extension-definition--96323615-31e4-4167-9eb1-8ef58d347ecc",
+        "vehicle.json",
+        RecordKind.INTEL,
+        "Road vehicle by plate",
+        "new-sco",
+    ),
+    RecordType(
+        "acuerdo-phone-number",
+        "extension-definition--1b07cc12-3064-446b-8362-32f8b1a8ecc2",
+        "phone-number.json",
+        RecordKind.INTEL,
+        "Phone number in E.164 form",
+        "new-sco",
+    ),
 )
 BY_NAME: Mapping[str, RecordType] = {t.name: t for t in RECORD_TYPES}
 
@@ -124,7 +158,11 @@ BY_NAME: Mapping[str, RecordType] = {t.name: t for t in RECORD_TYPES}
 PERSONAL_TYPES = frozenset(t.name for t in RECORD_TYPES if t.kind is RecordKind.PERSONAL)
 
 # Types owned by no one: the same content is the same version on every node.
-UNOWNED_TYPES = stix.SCO_TYPES | {"marking-definition", "extension-definition"}
+UNOWNED_TYPES = (
+    stix.SCO_TYPES
+    | {"marking-definition", "extension-definition"}
+    | {t.name for t in RECORD_TYPES if t.extension_type == "new-sco"}
+)
 REFERENCE_TYPES = frozenset({"marking-definition", "extension-definition"})
 
 
@@ -208,9 +246,10 @@ def _extension_errors(obj: Mapping[str, Any], rtype: RecordType) -> list[str]:
     ext = obj.get("extensions")
     if isinstance(ext, Mapping):
         decl = ext.get(rtype.extension_id)
-        if not (isinstance(decl, Mapping) and decl.get("extension_type") == "new-sdo"):
+        if not (isinstance(decl, Mapping) and decl.get("extension_type") == rtype.extension_type):
             messages.append(
-                f"$.extensions: must declare {rtype.extension_id} with extension_type new-sdo"
+                f"$.extensions: must declare {rtype.extension_id} with extension_type "
+                f"{rtype.extension_type}"
             )
     return messages
 
@@ -220,6 +259,14 @@ MARKING_EXTENSIONS = (
     (REL_TO_EXTENSION_ID, "acuerdo-releasability", "REL TO: the parties a record may go to"),
     (HANDLING_EXTENSION_ID, "acuerdo-handling-code", "How a recipient may use a record"),
     (RECIPIENTS_EXTENSION_ID, "acuerdo-named-recipients", "Named users a TLP:RED record is for"),
+)
+
+# Admiralty grading (source reliability A-F, information credibility 1-6) of intelligence:
+# the author's assessment, carried inside the object; it restricts no release.
+EVALUATION_EXTENSION_ID = "extension-definition--84324383-f806-409e-a736-9026dc95a2b0"
+PROPERTY_EXTENSIONS = (
+    *MARKING_EXTENSIONS,
+    (EVALUATION_EXTENSION_ID, "acuerdo-evaluation", "Admiralty source and information grading"),
 )
 
 
@@ -239,7 +286,7 @@ def extension_definitions() -> list[dict[str, Any]]:
             "version": "1.0.0",
             "extension_types": ["property-extension"],
         }
-        for ext_id, name, description in MARKING_EXTENSIONS
+        for ext_id, name, description in PROPERTY_EXTENSIONS
     ]
     return markings + [
         {
@@ -253,7 +300,7 @@ def extension_definitions() -> list[dict[str, Any]]:
             "description": t.title,
             "schema": f"JSON Schema acuerdo:{t.schema_file.removesuffix('.json')} (shipped)",
             "version": "1.0.0",
-            "extension_types": ["new-sdo"],
+            "extension_types": [t.extension_type],
         }
         for t in RECORD_TYPES
     ]
