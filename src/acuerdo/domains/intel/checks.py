@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from acuerdo.domains.intel.validate import INTEL_TYPES, validate_object
 from acuerdo.ledger.record import Draft, RecordError
 from acuerdo.markings import MarkingKind
+from acuerdo.release import RecordKind
 
 if TYPE_CHECKING:
     from acuerdo.node import Node
@@ -30,8 +31,8 @@ def problems_text(problems: Sequence[object]) -> str:
 def unmarked_refusal(node: Node, draft: Draft) -> str | None:
     """Why an unmarked object is refused, when the agreement refuses unmarked intelligence."""
     rule = node.agreement.model.sharing.unmarked_intel
-    if rule.action != "refuse":
-        return None
+    if rule.action != "refuse" or draft.kind is not RecordKind.INTEL:
+        return None  # party identities are reference objects, TLP:CLEAR by rule
     catalog = node.context.catalog
     for marking_id in draft.markings:
         marking = catalog.get(marking_id)
