@@ -10,18 +10,22 @@ secret before it becomes an id: ids travel to the partner, and a plain hash of a
 could be confirmed by guessing (DESIGN.md, pseudonyms are keyed hashes).
 
 Nothing is written when any row has an error unless the caller asks for the valid rows only.
-Writing goes in batches of `BATCH_ROWS` rows: the batch's personal data in one `Node.write`
-job, then its covered persons in the next, then (after every row) the orders. Each job is
-all or nothing, a person is never written before its personal data, and a re-run of an
-interrupted import finds the finished jobs unchanged and completes the rest.
+Writing goes in batches of `BATCH_ROWS` rows, each one `Node.write` job holding the batch's
+personal data and then its covered persons (signed together, appended in one transaction by
+the node's single writer, projected once per batch), then (after every row) the orders. Each
+job is all or nothing, a person is never written without its personal data, and a re-run of
+an interrupted import finds the finished jobs unchanged and completes the rest.
 """
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import hmac
 import json
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -84,8 +88,8 @@ class ImportReport:
 
 def natural_id(node: Node, object_type: str, *key: str) -> str:
     """A deterministic id: uuid5 over the party and a natural key keyed with the node secret."""
-    mac = hmac.new(node.secret, "\x00".join((node.party, object_type, *key)).encode(), "sha256")
-    return f"{object_type}--{uuid.uuid5(NAMESPACE, node.party + ':' + mac.hexdigest())}"
+    mac = hmac.digest(node.secret, "\x00".join((node.party, object_type, *key)).encode(), "sha256")
+    return f"{object_type}--{uuid.uuid5(NAMESPACE, node.party + ':' + mac.hex())}"
 
 
 def _stamp(instant: datetime) -> str:
@@ -193,23 +197,42 @@ def order_object(
     }
 
 
-async def _write_changed(
+async def _to_write(
     node: Node, user: User, objs: list[dict[str, Any]], now: datetime
 ) -> list[dict[str, Any]]:
-    """Write the objects that differ from their current versions; return those written.
-
-    Personal data goes in a job before the persons that refer to it: a job holding both a
-    record and what refers to it makes the ledger recompute the referrers' grants, which
-    costs several times the writes themselves (and personal data restricts no referrer).
-    """
+    """The objects that differ from their current versions, stamped as new versions."""
     currents = await current_versions(node, user, [o["id"] for o in objs])
     changed = [versioned(o, currents.get(o["id"]), now) for o in objs]
-    kept = [o for o in changed if o is not None]
-    for object_type in (PERSONAL, PERSON, ORDER):
-        job = [o for o in kept if o["type"] == object_type]
-        if job:
-            await node.write(job, user=user)
-    return kept
+    return [o for o in changed if o is not None]
+
+
+class _WriteAhead:
+    """Jobs handed to the node's writer, at most one in flight while the next is prepared.
+
+    The writer commits a batch mostly in its database driver's thread and in the signing
+    thread; meanwhile this task reads, checks and prepares the next batch (whose ids differ:
+    a sheet names each person once). Each job stays all or nothing on its own.
+    """
+
+    def __init__(self, node: Node, user: User) -> None:
+        self.node, self.user = node, user
+        self._pending: asyncio.Task[Any] | None = None
+
+    async def push(self, objs: list[dict[str, Any]]) -> None:
+        task = asyncio.create_task(self.node.write(objs, user=self.user)) if objs else None
+        try:
+            await self.drain()
+        except BaseException:
+            if task is not None:
+                await asyncio.gather(task, return_exceptions=True)
+            raise
+        self._pending = task
+
+    async def drain(self) -> None:
+        """Wait for the job in flight; its failure is raised here."""
+        task, self._pending = self._pending, None
+        if task is not None:
+            await task
 
 
 def _batches(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
@@ -228,32 +251,69 @@ async def write_plans(
 ) -> None:
     """Write the valid rows in batches, then their orders; count what changed."""
     now = datetime.now(UTC)
-    done = 0
-    for batch in _batches(plans, batch_rows):
-        objs = [o for p in batch for o in row_objects(node, p)]
-        kept = await _write_changed(node, user, objs, now)
-        changed_people = {o["id"] for o in kept if o["type"] == PERSON}
-        changed_people |= {o["id"] for o in kept if o["type"] == PERSONAL}
-        for a, b in zip(objs[::2], objs[1::2], strict=True):
-            if a["id"] in changed_people or b["id"] in changed_people:
-                report.written_rows += 1
-            else:
-                report.unchanged_rows += 1
-        report.versions += len(kept)
-        done += len(batch)
-        if progress:
-            progress("write", done, len(plans))
     orders: dict[str, tuple[Mapping[str, Any], list[str]]] = {}
-    for p in plans:
-        if p.order_number is not None and p.order is not None:
-            person_id = natural_id(node, PERSON, p.id_kind, p.id_number)
-            orders.setdefault(p.order_number, (p.order, []))[1].append(person_id)
+    ahead = _WriteAhead(node, user)
+    try:
+        for batch in _batches(plans, batch_rows):
+            pairs = [row_objects(node, p) for p in batch]
+            kept = await _to_write(node, user, [o for pair in pairs for o in pair], now)
+            await ahead.push(kept)
+            _count_rows(report, batch, pairs, {o["id"] for o in kept}, orders)
+            report.versions += len(kept)
+            gc.freeze()  # this batch's survivors join the still part of the heap
+            if progress:
+                progress("write", report.written_rows + report.unchanged_rows, len(plans))
+    finally:
+        await ahead.drain()
     objs = [order_object(node, n, o, ids) for n, (o, ids) in orders.items()]
-    for batch in _batches(objs, batch_rows):
-        kept = await _write_changed(node, user, list(batch), now)
+    for order_batch in _batches(objs, batch_rows):
+        kept = await _to_write(node, user, list(order_batch), now)
+        if kept:
+            await node.write(kept, user=user)
         report.written_orders += len(kept)
-        report.unchanged_orders += len(batch) - len(kept)
+        report.unchanged_orders += len(order_batch) - len(kept)
         report.versions += len(kept)
+
+
+def _count_rows(
+    report: ImportReport,
+    batch: Sequence[RowPlan],
+    pairs: Sequence[tuple[dict[str, Any], dict[str, Any]]],
+    changed: set[str],
+    orders: dict[str, tuple[Mapping[str, Any], list[str]]],
+) -> None:
+    """Count written and unchanged rows; gather each order's persons."""
+    for plan, (personal, person) in zip(batch, pairs, strict=True):
+        if personal["id"] in changed or person["id"] in changed:
+            report.written_rows += 1
+        else:
+            report.unchanged_rows += 1
+        if plan.order_number is not None and plan.order is not None:
+            orders.setdefault(plan.order_number, (plan.order, []))[1].append(person["id"])
+
+
+@contextmanager
+def still_heap() -> Iterator[None]:
+    """Keep the collector from walking, again and again, what an import holds for its length.
+
+    An import keeps every row's plan (~20 objects a row) until it ends; each full collection
+    walks all of them, which at 100,000 rows cost more than the writes. Objects that exist
+    when a batch starts are frozen (left out of collections) and released when the import
+    ends, so garbage they hold is collected then, never lost.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def _freezing(rows: Iterable[Row]) -> Iterator[Row]:
+    """The rows, freezing what planning has kept so far every thousand rows (see still_heap)."""
+    for count, row in enumerate(rows):
+        if count % 1000 == 999:
+            gc.freeze()
+        yield row
 
 
 async def import_rows(
@@ -269,8 +329,24 @@ async def import_rows(
 ) -> ImportReport:
     """Check every row, then write (all valid rows, or nothing when any row is bad unless
     `valid_rows_only`). SheetError when the header lacks a required column."""
+    with still_heap():
+        return await _import_rows(
+            node, user, header, rows, mapping, valid_rows_only, batch_rows, progress
+        )
+
+
+async def _import_rows(
+    node: Node,
+    user: User,
+    header: Sequence[str],
+    rows: Iterable[Row],
+    mapping: ColumnMapping,
+    valid_rows_only: bool,
+    batch_rows: int,
+    progress: Progress | None,
+) -> ImportReport:
     report = ImportReport()
-    plans, errors = plan_rows(node.agreement, header, rows, mapping, progress=progress)
+    plans, errors = plan_rows(node.agreement, header, _freezing(rows), mapping, progress=progress)
     report.rows = len(plans) + len({e[0] for e in errors})
     report.errors = [RowError(r, c, m) for r, c, m in errors]
     report.valid_rows = len(plans)
