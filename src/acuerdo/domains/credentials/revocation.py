@@ -17,10 +17,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import cbor2
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
 
-from acuerdo.domains.credentials.cose import CoseError, parse_sign1, sign1
+from acuerdo.domains.credentials.cose import CardKey, CoseError, parse_sign1, sign1
 from acuerdo.domains.credentials.trust import TrustBundle
 from acuerdo.ledger.keys import KeyPurpose, UntrustedKey
 from acuerdo.ledger.signing import Signer
@@ -81,7 +80,7 @@ def verify_revocation_list(data: bytes, bundle: TrustBundle, *, at: datetime) ->
         key = bundle.store().working_key(party, key_id, KeyPurpose.CARDS, at)
     except UntrustedKey as exc:
         raise RevocationListError(f"revocation list signed by an untrusted key: {exc}") from None
-    if not message.verify(Ed25519PublicKey.from_public_bytes(key)):
+    if not message.verify(CardKey(key)):
         raise RevocationListError("revocation list signature does not hold")
     return content
 

@@ -11,15 +11,14 @@ agreement), "issuer" (claims name another party than the key's), "not-yet-valid"
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
 from acuerdo.domains.credentials.claims import CardClaims, ClaimsError, short_agreement_hash
 from acuerdo.domains.credentials.codec import CodecError, decode
-from acuerdo.domains.credentials.cose import CoseError, parse_sign1
+from acuerdo.domains.credentials.cose import CardKey, CoseError, parse_sign1
 from acuerdo.domains.credentials.revocation import RevocationList
 from acuerdo.domains.credentials.trust import TrustBundle
 from acuerdo.ledger.keys import KeyPurpose, UntrustedKey
@@ -65,16 +64,18 @@ class CardVerifier:
         self._agreement_hash = short_agreement_hash(bundle.agreement_hash)
         # (key id, second) -> key or the reason it is not trusted. Certificate and
         # revocation times have whole-second precision, so the answer within a second is one.
-        self._keys: dict[tuple[str, int], Ed25519PublicKey | str] = {}
+        self._keys: dict[tuple[str, int], CardKey | str] = {}
+        # What a valid card's answer says, by (category, status, article): built once.
+        self._answers: dict[tuple[int, int, str], tuple[str, list[str]]] = {}
 
-    def _key(self, party: str, key_id: str, second: int) -> Ed25519PublicKey | str:
+    def _key(self, party: str, key_id: str, second: int) -> CardKey | str:
         slot = (key_id, second)
         found = self._keys.get(slot)
         if found is None:
             at = datetime.fromtimestamp(second, UTC)
             try:
                 raw = self.store.working_key(party, key_id, KeyPurpose.CARDS, at)
-                found = Ed25519PublicKey.from_public_bytes(raw)
+                found = CardKey(raw)
             except UntrustedKey as exc:
                 found = str(exc)
             if len(self._keys) >= _CACHE_LIMIT:
@@ -84,7 +85,7 @@ class CardVerifier:
 
     def verify(self, code: str, *, now: datetime | None = None) -> Verification:
         """Verify a card code (the QR text) at `now` (default: the current time)."""
-        second = int((now or datetime.now(UTC)).timestamp())
+        second = int(now.timestamp() if now is not None else time.time())
         try:
             message = parse_sign1(decode(code))
         except (CodecError, CoseError) as exc:
@@ -132,15 +133,23 @@ class CardVerifier:
         ):
             issued = datetime.fromtimestamp(revocations.issued_at, UTC)
             return no("revoked", f"revoked (revocation list of {issued:%Y-%m-%d %H:%M}Z)")
-        return Verification(True, "valid", self._summary(claims), claims, self._allows(claims))
+        summary, allows = self._answer(claims)
+        return Verification(True, "valid", summary, claims, list(allows))
 
-    def _summary(self, claims: CardClaims) -> str:
-        category = self.bundle.categories[claims.category][1]
-        return f"covered under {self.bundle.agreement_id}: {category}"
-
-    def _allows(self, claims: CardClaims) -> list[str]:
-        text = self.bundle.statuses[claims.status]
-        return [f"{text.id}: {text.reason} (Art. {claims.article}, {text.title})"]
+    def _answer(self, claims: CardClaims) -> tuple[str, list[str]]:
+        """The summary and what the status allows (the article is the card's own claim)."""
+        slot = (claims.category, claims.status, claims.article)
+        found = self._answers.get(slot)
+        if found is None:
+            category = self.bundle.categories[claims.category][1]
+            text = self.bundle.statuses[claims.status]
+            found = (
+                f"covered under {self.bundle.agreement_id}: {category}",
+                [f"{text.id}: {text.reason} (Art. {claims.article}, {text.title})"],
+            )
+            if len(self._answers) < _CACHE_LIMIT:
+                self._answers[slot] = found
+        return found
 
     def names(self, claims: CardClaims) -> tuple[str, str]:
         """Category and status ids a card names by position (bounds checked by verify)."""
