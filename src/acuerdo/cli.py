@@ -330,3 +330,7 @@ main.add_command(card)
 from acuerdo.presence_cli import presence  # noqa: E402 (registered after the core commands)
 
 main.add_command(presence)
+
+from acuerdo.intel_cli import intel  # noqa: E402 (registered after the core commands)
+
+main.add_command(intel)

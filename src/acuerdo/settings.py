@@ -62,6 +62,15 @@ class Settings(BaseSettings):
         le=100_000,
         description="Most versions the writer commits in one transaction.",
     )
+    correlation_limit: int = Field(
+        default=20,
+        ge=1,
+        le=1000,
+        description=(
+            "A value seen in more visible records than this is marked over-correlated and its "
+            "records are not listed (counted per reader, through the release gate)."
+        ),
+    )
     demo: bool = Field(
         default=False,
         description="Demo mode: demo users with published passwords. Never for real data.",

@@ -36,6 +36,10 @@ RECORD_CHANNELS: dict[str, str] = {
     "acuerdo presence": "test_presence_leaves_out_withheld_persons",
     "GET /api/v1/exports/persons": "test_person_export_leaves_out_withheld_records",
     "acuerdo person export": "test_person_export_leaves_out_withheld_records",
+    "GET /api/v1/intel/objects/{object_id}/correlations": (
+        "test_correlations_answer_withheld_like_absent"
+    ),
+    "acuerdo intel correlations": "test_correlations_answer_withheld_like_absent",
 }
 
 NO_RECORDS: dict[str, str] = {
@@ -60,6 +64,7 @@ NO_RECORDS: dict[str, str] = {
     "acuerdo settings": "the settings registry and its defaults",
     "POST /api/v1/imports/persons": "answers with counts and row errors (row, column), no record",
     "acuerdo person import": "prints counts and row errors (row, column), no record",
+    "acuerdo intel import": "prints counts and per-object errors for the file's own objects",
     "POST /api/v1/cards": "a card code or image for a person the caller may see; card id only",
     "POST /api/v1/cards/{card_record_id}/revoke": "answers with the revoked card id only",
     "POST /api/v1/cards/verify": "the verdict on the code sent, and the claims it carries",

@@ -534,3 +534,48 @@ async def test_presence_leaves_out_withheld_persons(scene: Scene) -> None:
             assert ("Ana María" in text) is (text is not bars and user in pdata.visible_to)
         assert shown["id"].split("--")[1][:8] in table
         assert bars.splitlines()[-1].endswith(" 1")
+
+
+# --- intelligence correlations -----------------------------------------------------------------
+
+
+def _cli_correlations(home: Path, user: str, object_id: str) -> tuple[int, str]:
+    args = ["--home", str(home), "intel", "correlations", object_id, "--user", user, "--json"]
+    result = CliRunner().invoke(cli_main, args)
+    return result.exit_code, result.output
+
+
+@covers("GET /api/v1/intel/objects/{object_id}/correlations", "acuerdo intel correlations")
+@pytest.mark.parametrize("case_name", CASES)
+async def test_correlations_answer_withheld_like_absent(scene: Scene, case_name: str) -> None:
+    """Asking for a withheld record's correlations answers like an id never written, by API
+    and CLI; and no visible record's correlations list or count a withheld one."""
+    h, case = scene.h, scene.cases[case_name]
+    url = "/api/v1/intel/objects/{}/correlations"
+    absent = new_id(case.type)
+    home = h.node.settings.home
+    for user in sorted(case.withheld_from):
+        got = await h.client.get(url.format(case.object_id), headers=h.auth(user))
+        none = await h.client.get(url.format(absent), headers=h.auth(user))
+        same_answer(got, none, case.object_id, absent)
+    for user in sorted(case.visible_to):  # the control
+        got = await h.client.get(url.format(case.object_id), headers=h.auth(user))
+        assert got.status_code == 200, (user, got.text)
+    if "viewer" in case.withheld_from:
+        code, out = await asyncio.to_thread(_cli_correlations, home, "viewer", case.object_id)
+        code_none, out_none = await asyncio.to_thread(_cli_correlations, home, "viewer", absent)
+        assert code == code_none == 1
+        assert out.replace(case.object_id, "<id>") == out_none.replace(absent, "<id>")
+    # Every case's indicator compares the same address as the green one everyone sees.
+    green = scene.before[("viewer", (("type", "indicator"),))][0][0].split("@")[0]
+    for user in sorted(USERS):
+        got = (await h.client.get(url.format(green), headers=h.auth(user))).json()
+        listed = {m["id"] for c in got["correlations"] for m in c["matches"]}
+        hidden = {c.object_id for c in scene.cases.values() if user in c.withheld_from}
+        shown = {c.object_id for c in scene.cases.values() if user in c.visible_to}
+        assert not listed & hidden, (user, listed & hidden)
+        for c in got["correlations"]:
+            assert c["count"] == len(c["matches"])
+        address = [c for c in got["correlations"] if c["kind"] == "ip"]
+        assert {i for i in shown if i.startswith("indicator--")} <= listed, user
+        assert address or not shown

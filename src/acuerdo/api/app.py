@@ -9,7 +9,17 @@ from fastapi import FastAPI
 
 from acuerdo import __version__
 from acuerdo.api import problems
-from acuerdo.api.routes import agreement, cards, docs, health, imports, keys, personnel, records
+from acuerdo.api.routes import (
+    agreement,
+    cards,
+    docs,
+    health,
+    imports,
+    intel,
+    keys,
+    personnel,
+    records,
+)
 from acuerdo.node import Node
 from acuerdo.settings import Settings
 
@@ -43,6 +53,6 @@ def create_app(settings: Settings, *, node: Node | None = None) -> FastAPI:
     if node is not None:
         app.state.node = node
     problems.install(app)
-    for module in (health, agreement, records, imports, personnel, cards, keys, docs):
+    for module in (health, agreement, records, imports, personnel, cards, keys, docs, intel):
         app.include_router(module.router)
     return app

@@ -57,6 +57,10 @@ async def check_intel(node: Node, draft: Draft, drafts: Sequence[Draft]) -> None
 
 
 def install_intel(node: Node) -> None:
-    """Run `check_intel` on every write of a STIX SDO, SRO or SCO and acuerdo's observables."""
+    """Run `check_intel` on every write of a STIX SDO, SRO or SCO and acuerdo's observables,
+    and keep the correlation index in the write transaction."""
+    from acuerdo.domains.intel.correlation import CorrelationProjector
+
     for object_type in INTEL_TYPES:
         node.checks.setdefault(object_type, []).append(check_intel)
+    node.context.projectors.append(CorrelationProjector())
