@@ -16,6 +16,7 @@ import shutil
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,14 @@ from acuerdo.markings import (
     standard_marking_definitions,
 )
 from acuerdo.policy import default_tlp, party_identity_id, sharing_policy
-from acuerdo.release import Audience, RecordFacts, Refusal, SharingPolicy, audience_of
+from acuerdo.release import (
+    Audience,
+    RecordFacts,
+    RecordKind,
+    Refusal,
+    SharingPolicy,
+    audience_of,
+)
 from acuerdo.settings import Settings
 from acuerdo.users import BasicCache, User
 
@@ -56,6 +64,8 @@ AGREEMENT_FILE = "agreement.yaml"
 SECRET_FILE = "secret"  # noqa: S105 (a file name, not a secret)
 KEYS_DIR = "keys"
 SYSTEM = "system"
+# Jobs of at most this many versions are signed on the event loop (see Node._sign).
+SIGN_IN_PLACE_MAX = 4
 
 
 class NodeError(Exception):
@@ -259,35 +269,62 @@ class Node:
         """
         author = user.principal if user else None
         drafts = list(prepared) if prepared is not None else [self.prepare(o) for o in objs]
-        versions: list[tuple[Draft, tuple[str, ...]]] = []
-        for d in drafts:
-            applied = self.applied_markings(d)
-            decision = self.audience(d, applied, author)
-            if isinstance(decision, Refusal):
-                raise RecordError(f"{d.object_id}: {decision.reason}")
-            if user is not None and not decision.admits(user.recipient):
-                raise RecordError(
-                    f"{d.object_id}: its markings would withhold it from its own author"
-                )
-            versions.append((d, applied))
+        versions = self._gate_before_signing(drafts, user)
         for d in drafts:
             for check in self.checks.get(d.object_type, ()):
                 await check(self, d, drafts)
             for author_check in self.author_checks.get(d.object_type, ()):
                 await author_check(self, d, drafts, user)
-        signer = self.keys.signers[KeyPurpose.RECORDS]
-        signatures = await asyncio.to_thread(
-            sign_many,
-            [d.body for d, _ in versions],
-            agreement_hash=self.agreement.hash,
-            origin=self.party,
-            signer=signer,
-        )
+        signatures = await self._sign([d.body for d, _ in versions])
         signed = [
             Signed(d, env, sig, self.party, author, applied)
             for (d, applied), (env, sig) in zip(versions, signatures, strict=True)
         ]
         return await self.writer.append(signed, actor=author or SYSTEM)
+
+    def _gate_before_signing(
+        self, drafts: Sequence[Draft], user: User | None
+    ) -> list[tuple[Draft, tuple[str, ...]]]:
+        """Each draft with its applied markings, once the gate has an audience for it.
+
+        The gate's answer depends on the record's facts, not on its id, so it is decided
+        once per distinct (type, kind, holder, markings) in a job: a thousand indicators
+        marked alike cost one decision. A refusal is raised at once, citing its record.
+        """
+        author = user.principal if user else None
+        recipient = user.recipient if user is not None else None
+        applied_for: dict[tuple[str, RecordKind, frozenset[str]], tuple[str, ...]] = {}
+        admitted: set[tuple[object, ...]] = set()
+        versions: list[tuple[Draft, tuple[str, ...]]] = []
+        for d in drafts:
+            marks = (d.object_type, d.kind, d.markings)
+            applied = applied_for.get(marks)
+            if applied is None:
+                applied = applied_for[marks] = self.applied_markings(d)
+            key = (*marks, d.holder, applied)
+            if key not in admitted:
+                decision = self.audience(d, applied, author)
+                if isinstance(decision, Refusal):
+                    raise RecordError(f"{d.object_id}: {decision.reason}")
+                if recipient is not None and not decision.admits(recipient):
+                    raise RecordError(
+                        f"{d.object_id}: its markings would withhold it from its own author"
+                    )
+                admitted.add(key)
+            versions.append((d, applied))
+        return versions
+
+    async def _sign(self, bodies: list[bytes]) -> list[tuple[bytes, bytes]]:
+        """Envelopes and signatures; batches are signed in a worker thread, off the loop.
+
+        A job of a few records is signed in place: its signatures cost less than the hop
+        to a worker thread and back, which a single API write would otherwise wait for.
+        """
+        signer = self.keys.signers[KeyPurpose.RECORDS]
+        sign = partial(sign_many, agreement_hash=self.agreement.hash, origin=self.party)
+        if len(bodies) <= SIGN_IN_PLACE_MAX:
+            return sign(bodies, signer=signer)
+        return await asyncio.to_thread(sign, bodies, signer=signer)
 
     async def audit(self, entries: Sequence[AuditEntry]) -> None:
         """Append audit entries and wait for their commit."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import PoolResetState, event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 SQLITE_PRAGMAS = (
@@ -49,14 +49,38 @@ def _sqlite_hooks(engine: AsyncEngine, begin: str) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql(begin)
+        # The ledger writer opens its transaction itself, in the same hop to the driver's
+        # thread as its first reads (rowio), then hands it to SQLAlchemy: do not begin twice.
+        if not in_transaction(conn.connection.dbapi_connection):
+            conn.exec_driver_sql(begin)
+
+    @event.listens_for(engine.sync_engine, "reset")
+    def _on_reset(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
+        # What the pool's reset-on-return does, minus a round trip to the driver's thread
+        # when there is nothing to roll back (a committed write, a one-hop read).
+        if state.terminate_only or not state.asyncio_safe:
+            return
+        if in_transaction(dbapi_connection):
+            dbapi_connection.rollback()
+
+
+def in_transaction(dbapi_connection: Any) -> bool:
+    """Is this (aiosqlite-adapted) SQLite connection inside a transaction?
+
+    Read from the event loop's thread without a hop: sqlite3 answers it from the
+    connection's autocommit flag. Unknown adapters answer True (roll back to be safe).
+    """
+    driver = getattr(dbapi_connection, "driver_connection", None)
+    flag = getattr(driver, "in_transaction", None)
+    return flag if isinstance(flag, bool) else True
 
 
 def create_engines(url: str) -> Engines:
     """Engines for a node database URL (sqlite+aiosqlite:// or postgresql+asyncpg://)."""
     if url.startswith("sqlite"):
-        writer = create_async_engine(url, pool_size=1, max_overflow=0)
-        reader = create_async_engine(url, pool_size=4, max_overflow=4)
+        # Connections are reset on return by `_on_reset` (only when a transaction is open).
+        writer = create_async_engine(url, pool_size=1, max_overflow=0, pool_reset_on_return=None)
+        reader = create_async_engine(url, pool_size=4, max_overflow=4, pool_reset_on_return=None)
         _sqlite_hooks(writer, "BEGIN IMMEDIATE")
         _sqlite_hooks(reader, "BEGIN")
         return Engines(writer, reader, "sqlite")

@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, Dialect, TextClause, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from acuerdo.ledger.access import CHANNEL_BITS
-from acuerdo.ledger.rowio import driver_thread
+from acuerdo.ledger.rowio import driver_thread, fetch_all
 from acuerdo.ledger.tables import grants, ledger
 from acuerdo.release import Channel, Recipient, recipient_tokens
 
@@ -297,7 +297,7 @@ class RecordReader:
             if run is not None:
                 positional, names = _positional(conn.dialect, rows_sql)
                 values = tuple(params[n] for n in names)
-                rows = await run(_fetch_all, positional, values)
+                rows = await run(fetch_all, positional, values)
             else:
                 rows = (await conn.execute(text(rows_sql).bindparams(**params))).all()
         items = [_version(r) for r in rows]
@@ -305,11 +305,6 @@ class RecordReader:
         if current_only:
             items = _newest_per_object(items)
         return Page(items, nxt)
-
-
-def _fetch_all(sql: str, params: tuple[Any, ...], db: Any) -> list[Any]:
-    """Run one SELECT on a DB-API connection (in aiosqlite's thread) and fetch every row."""
-    return list(db.execute(sql, params).fetchall())
 
 
 def _newest_per_object(items: list[StoredVersion]) -> list[StoredVersion]:

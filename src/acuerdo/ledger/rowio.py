@@ -177,6 +177,10 @@ def _read(
 def _read_sqlite(
     dialect: Dialect, partners: Sequence[str], written: list[str], wanted: list[str], db: Any
 ) -> tuple[Sequence[Any], bool, Rows, Rows, Rows]:
+    # The write transaction opens here, in the same hop as its reads (BEGIN IMMEDIATE takes
+    # the write lock at once, so nothing read below can change before the commit).
+    if not db.in_transaction:
+        db.execute("BEGIN IMMEDIATE")
     return _read(dialect, partners, written, wanted, lambda sql, p: db.execute(sql, p).fetchall())
 
 
@@ -213,11 +217,20 @@ async def driver_thread(conn: AsyncConnection) -> Callable[..., Awaitable[Any]] 
     return run
 
 
+def fetch_all(sql: str, params: Sequence[Any], db: Any) -> list[Any]:
+    """Run one SELECT on a DB-API connection (in aiosqlite's thread) and fetch every row."""
+    return list(db.execute(sql, params).fetchall())
+
+
 async def load_state(
     conn: AsyncConnection, dialect: str, jobs: list[Job], ctx: WriterContext
 ) -> BatchState:
-    """Lock, then read the heads and the rows of every object the batch writes or refers to."""
-    await lock_for_writing(conn, dialect)
+    """Begin the write transaction, lock, and read the heads and the rows of every object the
+    batch writes or refers to. The caller commits `conn` (or closes it to roll back).
+
+    On SQLite `BEGIN IMMEDIATE` and the reads are one hop to the driver's thread; SQLAlchemy
+    then adopts the open transaction (the engine's begin hook sees it and adds nothing).
+    """
     written_ids = {s.draft.object_id for job in jobs for s in job.versions}
     written = sorted(written_ids)
     wanted = sorted(written_ids | {r for job in jobs for s in job.versions for r in s.draft.refs})
@@ -227,7 +240,10 @@ async def load_state(
         heads, referenced, obj_rows, ident_rows, current_rows = await run(
             _read_sqlite, d, partners, written, wanted
         )
+        await conn.begin()
     else:
+        await conn.begin()
+        await lock_for_writing(conn, dialect)
         heads, referenced, obj_rows, ident_rows, current_rows = await conn.run_sync(
             lambda sync: _read_sync(d, partners, written, wanted, sync)
         )

@@ -102,7 +102,8 @@ class LedgerWriter:
 
     async def _commit(self, jobs: list[Job]) -> list[list[Appended] | BaseException]:
         ctx = self._context
-        async with self._engines.writer.begin() as conn:
+        # Leaving the block without the commit (an exception) rolls the transaction back.
+        async with self._engines.writer.connect() as conn:
             state: BatchState = await load_state(conn, self._engines.dialect, jobs, ctx)
             stage = Stage()
             outcomes: list[list[Appended] | BaseException] = []
@@ -112,6 +113,7 @@ class LedgerWriter:
                 except WriteRefused as exc:
                     outcomes.append(exc)
             await flush(conn, stage, state, ctx)
+            await conn.commit()
         ctx.after_commit(stage.definitions)
         return outcomes
 
