@@ -3,8 +3,9 @@ the reference model (tests/presence_model.py, which does not import acuerdo) com
 
 Each example writes the sending state's versions through its node and takes in the host's,
 one delivery at a time in a shuffled order (corrections and revocations may arrive before
-the versions they replace), then compares every person's stays, and who is present at a
-few instants through the presence query, with the model.
+the versions they replace), then compares every person's stays, who is present at a few
+instants through the presence query, and the per-day timeline of everyone written so far
+(same-day departures and re-entries included), with the model.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import random
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from hypothesis import strategies as st
 from personnel_records import confirmation, movement, order, person, personal_data, take_in
 from sqlalchemy import select
 
-from acuerdo.domains.personnel.queries import presence
+from acuerdo.domains.personnel.queries import presence, timeline
 from acuerdo.domains.personnel.tables import personnel_stays
 from acuerdo.node import Node
 from acuerdo.users import User, add_user
@@ -63,6 +64,23 @@ class World:
     usa: Node
     pry: Node
     registrar: User
+    pids: list[str] = field(default_factory=list)  # every person of every example so far
+    delivered: list[dict[str, Any]] = field(default_factory=list)
+
+
+def model_timeline(w: World, first: date, days: int) -> list[tuple[date, int]]:
+    """Per day, how many persons the model has in the country at any time of that day."""
+    stays = [stays_of(pid, w.delivered) for pid in w.pids]
+    out = []
+    for i in range(days):
+        lo = datetime(first.year, first.month, first.day, tzinfo=UTC) + timedelta(days=i)
+        hi = lo + timedelta(days=1)
+        count = sum(
+            any(s.arrived_at < hi and (s.departed_at is None or s.departed_at >= lo) for s in mine)
+            for mine in stays
+        )
+        out.append((lo.date(), count))
+    return out
 
 
 def versions_of(
@@ -145,6 +163,11 @@ async def run_example(w: World, items: list[Spec], order_seed: int) -> None:
         page = await presence(w.usa, w.registrar, at=fmt(t), limit=1000, with_names=False)
         shown = {r["person"] for r in page.rows} & set(pids)
         assert shown == {pid for pid in pids if present_at(stays_of(pid, everything), t)}
+    w.pids += pids
+    w.delivered += everything
+    first = BASE.date() - timedelta(days=1)
+    answer = await timeline(w.usa, w.registrar, first, first + timedelta(days=6))
+    assert answer == model_timeline(w, first, 7), deliveries
 
 
 def test_same_records_same_presence_whatever_the_order(

@@ -13,13 +13,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
 
 from acuerdo.domains.personnel.coverage import entry_decision
 from acuerdo.domains.personnel.tables import personnel_persons, personnel_stays
@@ -220,12 +219,42 @@ async def presence(
 async def timeline(
     node: Node, user: User, start: date, end: date, filters: Filters = Filters()
 ) -> list[tuple[date, int]]:
-    """How many visible persons were in the country at any time of each day."""
+    """How many visible persons were in the country at any time of each day.
+
+    One grouped query: the stays overlapping the period (the gate and filters applied in
+    SQL) counted by (day they start counting, day they stop), so the answer is a few hundred
+    rows however many persons; a running sum turns them into daily counts. A stay counts
+    from its arrival day to its departure day, both included, clipped to the period; a
+    stay that begins on the day the person's previous shown stay ended (departure and
+    re-entry the same day) starts counting the next day, so nobody counts twice a day.
+    """
     if end < start or (end - start).days > 366:
         raise ValueError("a timeline runs forward over at most 367 days")
+    days = (end - start).days + 1
+    delta = [0] * (days + 1)
+    async with node.engines.reader.connect() as conn:
+        for first, last, same_day, count in await conn.execute(
+            timeline_query(user, start, end, filters)
+        ):
+            begin = (date.fromisoformat(first) - start).days + (1 if same_day else 0)
+            stop = days if last is None else (date.fromisoformat(last) - start).days + 1
+            if begin < stop:
+                delta[begin] += count
+                delta[stop] -= count
+    out: list[tuple[date, int]] = []
+    running = 0
+    for i in range(days):
+        running += delta[i]
+        out.append((start + timedelta(days=i), running))
+    return out
+
+
+def timeline_query(user: User, start: date, end: date, f: Filters) -> Select[Any]:
+    """Visible stays overlapping the period, grouped by their first and last counted day."""
     lo, hi = day_instant(start), day_instant(end, end=True)
-    q = (
-        select(S.c.person_id, S.c.arrived_at, S.c.departed_at)
+    previous = func.lag(S.c.departed_at).over(partition_by=S.c.person_id, order_by=S.c.arrived_at)
+    shown = (
+        select(S.c.arrived_at, S.c.departed_at, previous.label("previous"))
         .select_from(S.join(P, P.c.person_id == S.c.person_id))
         .where(
             S.c.arrived_at <= hi,
@@ -234,21 +263,19 @@ async def timeline(
             visible(user),
         )
     )
-    q = _filtered(q, filters)
-    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-    starts = [day_instant(d) for d in days]
-    ends = [day_instant(d, end=True) for d in days]
-    present: list[set[str]] = [set() for _ in days]
-    async with node.engines.reader.connect() as conn:
-        stays: list[tuple[str, str, str | None]] = [
-            (r[0], r[1], r[2]) for r in await conn.execute(q)
-        ]
-    for pid, arrived, departed in stays:
-        first = bisect_left(ends, arrived)  # first day whose end is not before the arrival
-        last = len(days) if departed is None else bisect_right(starts, departed)
-        for i in range(first, last):
-            present[i].add(pid)
-    return [(d, len(s)) for d, s in zip(days, present, strict=True)]
+    stays = _filtered(shown, f).subquery()
+    arrival_day = func.substr(stays.c.arrived_at, 1, 10)
+    first = case((stays.c.arrived_at < lo, start.isoformat()), else_=arrival_day)
+    last = case(
+        (or_(stays.c.departed_at.is_(None), stays.c.departed_at > hi), None),
+        else_=func.substr(stays.c.departed_at, 1, 10),
+    )
+    same_day = and_(stays.c.arrived_at >= lo, func.substr(stays.c.previous, 1, 10) == arrival_day)
+    marked = select(
+        first.label("first"), last.label("last"), case((same_day, 1), else_=0).label("same")
+    ).subquery()
+    keys = (marked.c.first, marked.c.last, marked.c.same)
+    return select(*keys, func.count()).group_by(*keys)
 
 
 async def person_status(
