@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from acuerdo.agreement.questions import CoverageQuestion
 from acuerdo.domains.credentials.claims import (
     CardClaims,
     agreement_categories,
@@ -29,6 +28,7 @@ from acuerdo.domains.credentials.claims import (
 from acuerdo.domains.credentials.codec import encode
 from acuerdo.domains.credentials.cose import sign1
 from acuerdo.domains.credentials.render import MAX_QR_VERSION, qr
+from acuerdo.domains.personnel.coverage import person_facts
 from acuerdo.ledger.audit import AuditEntry
 from acuerdo.ledger.keys import KeyPurpose
 from acuerdo.ledger.reader import StoredVersion
@@ -107,15 +107,7 @@ async def _orders_in_force(
 
 def _coverage(node: Node, person: dict[str, Any], personal: dict[str, Any]) -> tuple[str, str]:
     """The status and article the agreement gives the person; CardRefused if not covered."""
-    question = CoverageQuestion(
-        category=str(person["category"]),
-        nationalities=list(personal.get("nationalities", [])),
-        armed_forces_of=str(person["party"]),  # the sending state declares its own force
-        employed_by_armed_service=True,
-        accompanies_force=True,
-        dependent_of_member=True,
-    )
-    decision = node.agreement.evaluate(question)
+    decision = node.agreement.evaluate(person_facts(person, personal))
     if decision.outcome != "covered":
         cited = "; ".join(f"Art. {r.citation.article}: {r.text}" for r in decision.reasons)
         raise CardRefused(f"not covered ({decision.outcome}): {cited}")
