@@ -334,3 +334,7 @@ main.add_command(presence)
 from acuerdo.intel_cli import intel  # noqa: E402 (registered after the core commands)
 
 main.add_command(intel)
+
+from acuerdo.activities_cli import activity  # noqa: E402 (registered after the core commands)
+
+main.add_command(activity)

@@ -103,6 +103,12 @@ def sample_body(method: str, path: str) -> dict[str, Any] | None:
         "/api/v1/cards": {"person_id": f"acuerdo-covered-person--{uuid.uuid4()}"},
         "/api/v1/cards/{card_record_id}/revoke": {"reason": "lost"},
         "/api/v1/cards/verify": {"code": "SOFA1:not-a-card"},
+        "/api/v1/activities": {},  # no activity fields: refused after authentication
+        "/api/v1/activities/{object_id}/versions": {"personnel_count": 3},
+        "/api/v1/activities/{object_id}/decisions": {"outcome": "approved", "reason": "ok"},
+        "/api/v1/activities/{object_id}/reports": {"summary": "done"},
+        "/api/v1/authorisations": {},
+        "/api/v1/calendar-tokens": {"label": "phone"},
     }
     assert path in bodies, f"add a body that POST {path} accepts"
     return bodies[path]

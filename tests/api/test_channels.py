@@ -40,6 +40,12 @@ RECORD_CHANNELS: dict[str, str] = {
         "test_correlations_answer_withheld_like_absent"
     ),
     "acuerdo intel correlations": "test_correlations_answer_withheld_like_absent",
+    "GET /api/v1/activities": "test_activities_leave_out_withheld_records",
+    "GET /api/v1/activities/{object_id}": "test_activities_leave_out_withheld_records",
+    "GET /api/v1/activities/conflicts": "test_activities_leave_out_withheld_records",
+    "GET /api/v1/activities/places": "test_activities_leave_out_withheld_records",
+    "GET /api/v1/activities/calendar.ics": "test_activities_leave_out_withheld_records",
+    "acuerdo activity list": "test_activities_leave_out_withheld_records",
 }
 
 NO_RECORDS: dict[str, str] = {
@@ -75,6 +81,15 @@ NO_RECORDS: dict[str, str] = {
     "acuerdo card verify": "the verdict on a card code or image, offline",
     "acuerdo card revocations": "writes the signed list of revoked card ids",
     "acuerdo card trust-bundle": "writes public keys, certificates and status texts",
+    "POST /api/v1/activities": "answers with the id, version and hash of the activity written",
+    "POST /api/v1/activities/{object_id}/versions": "the id, version and hash of the amendment",
+    "POST /api/v1/activities/{object_id}/decisions": "the id, version and hash of the decision",
+    "POST /api/v1/activities/{object_id}/reports": "the id, version and hash of the report",
+    "POST /api/v1/authorisations": "the id, version and hash of the instrument written",
+    "POST /api/v1/calendar-tokens": "a new feed token, its id and the feed's path",
+    "DELETE /api/v1/calendar-tokens/{token_id}": "no body (204) once the token is revoked",
+    "acuerdo activity propose": "prints the id, version and hash of the activity written",
+    "acuerdo activity decide": "prints the outcome and the id of the decision written",
 }
 
 # Values for path parameters when a test has to call every route.
@@ -82,6 +97,7 @@ PATH_SAMPLES = {
     "object_id": f"indicator--{uuid.uuid4()}",
     "question": "coverage",
     "card_record_id": f"acuerdo-status-card--{uuid.uuid4()}",
+    "token_id": "999999",
 }
 
 

@@ -579,3 +579,73 @@ async def test_correlations_answer_withheld_like_absent(scene: Scene, case_name:
         address = [c for c in got["correlations"] if c["kind"] == "ip"]
         assert {i for i in shown if i.startswith("indicator--")} <= listed, user
         assert address or not shown
+
+
+def _activity(**extra: Any) -> dict[str, Any]:
+    place = {"name": "Base aérea de Mariscal Estigarribia", "region": "PY-19"}
+    props = {
+        "activity_type": "bilateral-training",
+        "title": "Ejercicio Chaco",
+        "purpose": "Training",
+        "lifecycle": "proposed",
+        "start": "2026-09-01T12:00:00Z",
+        "end": "2026-09-10T12:00:00Z",
+        "places": [place | {"latitude": -22.03, "longitude": -60.61}],
+        "personnel_count": 1,
+        "personnel": [
+            {"person_ref": "acuerdo-covered-person--6c3b1a9e-0000-4000-8000-000000000001"}
+        ],
+    }
+    otype = "acuerdo-activity"
+    declared = {BY_NAME[otype].extension_id: {"extension_type": "new-sdo"}}
+    return sdo(otype, extensions=declared, **(props | extra))
+
+
+def _cli_activities(home: Path, user: str) -> str:
+    args = ["--home", str(home), "activity", "list", "--user", user]
+    result = CliRunner().invoke(cli_main, args, env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+@covers(
+    "GET /api/v1/activities",
+    "GET /api/v1/activities/{object_id}",
+    "GET /api/v1/activities/conflicts",
+    "GET /api/v1/activities/places",
+    "GET /api/v1/activities/calendar.ics",
+    "acuerdo activity list",
+)
+async def test_activities_leave_out_withheld_records(scene: Scene) -> None:
+    """An activity the caller may not see is in no list, conflict, feed, map or table, and
+    asking for it answers like an id never written; the same person in a withheld activity
+    and a visible one is no conflict to them (two visible ones are: the control)."""
+    h = scene.h
+    hidden = _activity(title="Ejercicio reservado")
+    await ingest(h.node, hidden)  # unmarked: withheld from every user
+    shown, twin = _activity(), _activity(title="Ejercicio paralelo")
+    await post(h, "registrar", shown, twin)
+    absent = new_id("acuerdo-activity")
+    home = h.node.settings.home
+    for user in sorted(USERS):
+        got = await h.client.get(f"/api/v1/activities/{hidden['id']}", headers=h.auth(user))
+        none = await h.client.get(f"/api/v1/activities/{absent}", headers=h.auth(user))
+        same_answer(got, none, hidden["id"], absent)
+        mine = await h.client.get(f"/api/v1/activities/{shown['id']}", headers=h.auth(user))
+        assert mine.status_code == 200, mine.text
+        listed = await h.client.get("/api/v1/activities?limit=1000", headers=h.auth(user))
+        ids = {i["id"] for i in listed.json()["items"]}
+        assert shown["id"] in ids and hidden["id"] not in ids
+        found = await h.client.get("/api/v1/activities/conflicts", headers=h.auth(user))
+        pairs = [
+            c["records"][:2] for c in found.json()["conflicts"] if c["kind"] == "person-overlap"
+        ]
+        assert sorted([shown["id"], twin["id"]]) in [sorted(p) for p in pairs]
+        geo = await h.client.get("/api/v1/activities/places", headers=h.auth(user))
+        feed = await h.client.get("/api/v1/activities/calendar.ics", headers=h.auth(user))
+        table = await asyncio.to_thread(_cli_activities, home, user)
+        for text in (found.text, geo.text, feed.text, table):
+            assert hidden["id"] not in text and "reservado" not in text
+            assert hidden["id"].split("--")[1][:8] not in text
+        assert shown["id"] in geo.text and shown["id"] in feed.text
+        assert shown["id"].split("--")[1][:8] in table

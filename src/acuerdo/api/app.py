@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from acuerdo import __version__
 from acuerdo.api import problems
 from acuerdo.api.routes import (
+    activities,
     agreement,
     cards,
     docs,
@@ -53,6 +54,7 @@ def create_app(settings: Settings, *, node: Node | None = None) -> FastAPI:
     if node is not None:
         app.state.node = node
     problems.install(app)
-    for module in (health, agreement, records, imports, personnel, cards, keys, docs, intel):
+    modules = (health, agreement, records, imports, personnel, cards, keys, docs, intel)
+    for module in (*modules, activities):
         app.include_router(module.router)
     return app
