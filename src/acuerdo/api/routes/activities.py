@@ -19,6 +19,7 @@ from acuerdo.api.auth import CHALLENGE, CurrentUser, NodeDep, current_user, requ
 from acuerdo.api.body import read_json
 from acuerdo.api.problems import Problem
 from acuerdo.domains.activities import service, views
+from acuerdo.domains.activities.conflict_report import all_conflicts
 from acuerdo.domains.activities.feed_tokens import (
     create_feed_token,
     feed_user,
@@ -154,7 +155,7 @@ async def list_activities(
 async def conflicts(node: NodeDep, user: CurrentUser) -> dict[str, Any]:
     """Every conflict among activities the caller may see, with the records involved."""
     async with node.engines.reader.connect() as conn:
-        found = await views.all_conflicts(node, user, conn=conn)
+        found = await all_conflicts(node, user, conn=conn)
     return {"conflicts": [c.to_json() for c in found]}
 
 

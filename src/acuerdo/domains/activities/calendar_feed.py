@@ -15,7 +15,7 @@ from typing import Any
 
 from icalendar import Calendar, Event
 
-from acuerdo.domains.activities.views import parse_instant
+from acuerdo.domains.activities.gating import parse_instant
 
 STATUS = {
     "approved": "CONFIRMED",

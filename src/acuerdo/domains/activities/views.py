@@ -13,21 +13,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, exists, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from acuerdo.domains.activities import rules
-from acuerdo.domains.activities.authorisations import Breach, Instrument, Planned, breaches
-from acuerdo.domains.activities.conflicts import (
-    Conflict,
-    Gate,
-    coverage_conflicts,
-    local_day,
-    person_overlaps,
-)
+from acuerdo.domains.activities.conflict_report import all_conflicts
+from acuerdo.domains.activities.conflicts import local_day
 from acuerdo.domains.activities.emergency import emergency_status
+from acuerdo.domains.activities.gating import gate, object_visible, parse_instant, zone_of
 from acuerdo.domains.activities.notice import assess_notice
 from acuerdo.domains.activities.state import (
     ActivityFacts,
@@ -36,59 +30,12 @@ from acuerdo.domains.activities.state import (
     derive,
     state_at,
 )
-from acuerdo.domains.activities.tables import (
-    activities,
-    activity_decisions,
-    activity_reports,
-    authorisations,
-)
-from acuerdo.ledger.access import CHANNEL_BITS
-from acuerdo.ledger.tables import grants, objects
+from acuerdo.domains.activities.tables import activities, activity_decisions, activity_reports
+from acuerdo.ledger.tables import ledger
 from acuerdo.node import Node
-from acuerdo.release import Channel, recipient_tokens
 from acuerdo.users import User
 
 A, D, R = activities, activity_decisions, activity_reports
-
-
-def gate(user: User, channel: Channel = Channel.API) -> Gate:
-    """The gate as SQL over a table with a `seq` column (its current version's)."""
-    tokens = sorted(recipient_tokens(user.recipient))
-
-    def visible(table: Any) -> ColumnElement[bool]:
-        return exists(
-            select(grants.c.seq).where(
-                grants.c.seq == table.c.seq,
-                grants.c.token.in_(tokens),
-                grants.c.channels.op("&")(CHANNEL_BITS[channel]) != 0,
-            )
-        )
-
-    return visible
-
-
-def _object_visible(user: User, id_column: Any) -> ColumnElement[bool]:
-    """The caller holds a grant for the current version of the object `id_column` names."""
-    tokens = sorted(recipient_tokens(user.recipient))
-    return exists(
-        select(grants.c.seq)
-        .select_from(objects.join(grants, grants.c.seq == objects.c.current_seq))
-        .where(
-            objects.c.object_id == id_column,
-            grants.c.token.in_(tokens),
-            grants.c.channels.op("&")(CHANNEL_BITS[Channel.API]) != 0,
-        )
-    )
-
-
-def parse_instant(text: str) -> datetime:
-    return datetime.fromisoformat(text.rstrip("Z") + "+00:00")
-
-
-def zone_of(node: Node) -> ZoneInfo:
-    """The host's local time zone: the agreement's calendar's, else UTC."""
-    calendars = node.agreement.model.calendars
-    return ZoneInfo(calendars[0].timezone) if calendars else ZoneInfo("UTC")
 
 
 @dataclass(frozen=True)
@@ -116,7 +63,7 @@ async def _visible_decisions(
     out: dict[str, list[Any]] = {}
     if not ids:
         return out
-    q = select(D).where(D.c.activity_id.in_(list(ids)), _object_visible(user, D.c.decision_id))
+    q = select(D).where(D.c.activity_id.in_(list(ids)), object_visible(user, D.c.decision_id))
     for d in await conn.execute(q):
         out.setdefault(d.activity_id, []).append(d)
     return out
@@ -129,7 +76,7 @@ async def _visible_reports(
     if not ids:
         return out
     q = select(R.c.activity_id, R.c.report_id, R.c.owner, R.c.revoked).where(
-        R.c.activity_id.in_(list(ids)), _object_visible(user, R.c.report_id)
+        R.c.activity_id.in_(list(ids)), object_visible(user, R.c.report_id)
     )
     for r in await conn.execute(q):
         out.setdefault(r.activity_id, []).append((r.report_id, r.owner, r.revoked))
@@ -311,81 +258,8 @@ async def one_activity(node: Node, user: User, activity_id: str, now: datetime) 
     return summary
 
 
-async def _planned(conn: AsyncConnection, user: User, zone: ZoneInfo) -> list[Planned]:
-    q = select(A).where(
-        gate(user)(A),
-        A.c.state.in_(
-            (
-                "proposed",
-                "information-requested",
-                "approved",
-                "approved-with-conditions",
-                "completed",
-            )
-        ),
-    )
-    out = []
-    for r in await conn.execute(q):
-        if r.emergency and r.emergency_decided_at is not None:
-            continue  # authorised by its emergency decision until regularised
-        out.append(
-            Planned(
-                r.activity_id,
-                r.proposer,
-                r.activity_type,
-                local_day(r.start_at, zone),
-                local_day(r.end_at, zone),
-                r.start_at,
-                r.end_at,
-                r.personnel_count,
-                frozenset(json.loads(r.regions)),
-                r.arms,
-            )
-        )
-    return out
-
-
-async def instruments(conn: AsyncConnection, user: User, host: str) -> list[Instrument]:
-    """The host's instruments in force on paper (not revoked) that the caller may see."""
-    T = authorisations
-    q = select(T).where(gate(user)(T), T.c.revoked.is_(False), T.c.owner == host)
-    return [Instrument.of_row(r) for r in await conn.execute(q)]
-
-
-def _breach_conflict(b: Breach) -> Conflict:
-    records = (b.activity_id, *b.others, *b.instruments)
-    return Conflict(f"beyond-authorisation:{b.kind}", records, b.detail)
-
-
-async def all_conflicts(
-    node: Node,
-    user: User,
-    *,
-    conn: AsyncConnection,
-    activity_ids: Sequence[str] | None = None,
-) -> list[Conflict]:
-    """Every conflict among the activities the caller may see (or those involving some)."""
-    g = gate(user)
-    zone = zone_of(node)
-    found = [
-        Conflict("person-overlap", (a, b, person), f"{person} is in both activities")
-        for person, a, b in await person_overlaps(conn, g, activity_ids)
-    ]
-    found += await coverage_conflicts(conn, zone, g, activity_ids)
-    held = await instruments(conn, user, node.agreement.host_party.code)
-    if held:
-        planned = await _planned(conn, user, zone)
-        wanted = None if activity_ids is None else set(activity_ids)
-        for b in breaches(planned, held):
-            if wanted is None or b.activity_id in wanted:
-                found.append(_breach_conflict(b))
-    return found
-
-
 async def visible_bodies(node: Node, user: User, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
     """Current bodies of activities the caller may see (the gated row names the version)."""
-    from acuerdo.ledger.tables import ledger
-
     out: dict[str, dict[str, Any]] = {}
     async with node.engines.reader.connect() as conn:
         for i in range(0, len(ids), 400):
