@@ -202,30 +202,30 @@ async def list_activities(
     """A page of activities (ordered by start, then id) with state at `now` and flags."""
     q = activity_query(user, filters).order_by(A.c.start_at, A.c.activity_id)
     if after:
-        start, _, aid = after.partition("|")
-        q = q.where((A.c.start_at > start) | ((A.c.start_at == start) & (A.c.activity_id > aid)))
+        q = _after(q, *after.partition("|")[::2])
     wanted = filters.state
     out: list[dict[str, Any]] = []
+    # The state shown depends on the clock and the caller, so a state filter applies here,
+    # reading rows in batches until the page is full; `next` is the last row shown.
+    batch = limit if wanted is None else max(limit, 500)
     async with node.engines.reader.connect() as conn:
         summariser = Summariser(node, user, now)
-        # The state shown depends on the clock and the caller, so it is filtered here.
-        batch = limit if wanted is None else max(limit, 500)
-        while len(out) < limit:
+        while True:
             rows = (await conn.execute(q.limit(batch))).all()
-            if not rows:
-                return out, None
-            for s in await summariser.summaries(conn, rows):
+            for row, s in zip(rows, await summariser.summaries(conn, rows), strict=True):
                 if wanted is None or s["state"] == wanted:
                     out.append(s)
-            last = rows[-1]
-            after = f"{last.start_at}|{last.activity_id}"
-            q = q.where(
-                (A.c.start_at > last.start_at)
-                | ((A.c.start_at == last.start_at) & (A.c.activity_id > last.activity_id))
-            )
+                    if len(out) == limit:
+                        return out, f"{row.start_at}|{row.activity_id}"
             if len(rows) < batch:
-                return out[:limit], None if len(out) <= limit else after
-    return out[:limit], after
+                return out, None
+            q = _after(q, rows[-1].start_at, rows[-1].activity_id)
+
+
+def _after(q: Select[Any], start: str, activity_id: str) -> Select[Any]:
+    """Rows after (start, id) in the list's order."""
+    later = (A.c.start_at == start) & (A.c.activity_id > activity_id)
+    return q.where((A.c.start_at > start) | later)
 
 
 async def one_activity(node: Node, user: User, activity_id: str, now: datetime) -> Any:
