@@ -72,7 +72,7 @@ def prepare(
             raise RecordError("spec_version must be '2.1'")
         if len(oid) > stix.MAX_ID_LENGTH:
             raise RecordError(f"id is longer than {stix.MAX_ID_LENGTH} characters")
-        stix.check_common(obj)
+        referred = stix.check_common(obj)
         if otype == "marking-definition":
             try:
                 parse_marking_definition(obj)
@@ -100,7 +100,7 @@ def prepare(
     except ValueError as exc:
         raise RecordError(f"cannot canonicalise: {exc}") from None
     owner = "" if otype in types.UNOWNED_TYPES else writer_party
-    refs = frozenset(r for r in stix.iter_refs(obj) if r != oid)
+    refs = referred - {oid}
     return Draft(
         obj=obj,
         object_type=otype,

@@ -145,37 +145,60 @@ def marking_refs(obj: Mapping[str, Any]) -> frozenset[str]:
 MAX_ID_LENGTH = 300
 
 
-def _check_ref(value: object, where: str) -> None:
+_REF_SKIP = frozenset({"extensions", "granular_markings", "object_marking_refs"})
+_CONTAINERS = (Mapping, list)
+
+
+def _path(parts: tuple[str | int, ...]) -> str:
+    """'a.b[2].c_ref', the way error messages name a property."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out = f"{out}.{part}" if out else part
+    return out
+
+
+def _check_ref(value: object, where: tuple[str | int, ...]) -> str:
     if not isinstance(value, str) or len(value) > MAX_ID_LENGTH or not ID_RE.match(value):
-        raise StixError(f"{where} must be a STIX id '<type>--<uuid>'")
+        raise StixError(f"{_path(where)} must be a STIX id '<type>--<uuid>'")
+    return value
 
 
-def _check_refs_in(value: Any, where: str) -> None:
-    """Every *_ref holds one id and every *_refs a list of ids, at any depth."""
+def _refs_in(value: Any, where: tuple[str | int, ...], found: set[str]) -> None:
+    """Check that every *_ref holds one id and every *_refs a list of ids, at any depth, and
+    gather them (a `marking_ref` is checked, not gathered: markings are the gate's business).
+
+    One walk does both, touching only containers: it runs on every incoming record.
+    """
     if isinstance(value, Mapping):
         for k, v in value.items():
-            if k in ("extensions", "granular_markings", "object_marking_refs"):
+            if k in _REF_SKIP:
                 continue
-            path = f"{where}.{k}" if where else str(k)
             if k.endswith("_ref"):
-                _check_ref(v, path)
+                ref = _check_ref(v, (*where, k))
+                if k != "marking_ref":
+                    found.add(ref)
             elif k.endswith("_refs"):
                 if not isinstance(v, list):
-                    raise StixError(f"{path} must be a list of STIX ids")
+                    raise StixError(f"{_path((*where, k))} must be a list of STIX ids")
                 for i, item in enumerate(v):
-                    _check_ref(item, f"{path}[{i}]")
-            else:
-                _check_refs_in(v, path)
-    elif isinstance(value, list):
+                    found.add(_check_ref(item, (*where, k, i)))
+            elif isinstance(v, _CONTAINERS):
+                _refs_in(v, (*where, k), found)
+    else:
         for i, item in enumerate(value):
-            _check_refs_in(item, f"{where}[{i}]")
+            if isinstance(item, _CONTAINERS):
+                _refs_in(item, (*where, i), found)
 
 
-def check_common(obj: Mapping[str, Any]) -> None:
+def check_common(obj: Mapping[str, Any]) -> frozenset[str]:
     """STIX 2.1 common properties (section 3.2) of any type, standard or acuerdo's own.
 
     The JSON Schemas of acuerdo's types say the same; standard types have no schema here, so
-    this is what stops a wrongly typed property from being signed into the ledger.
+    this is what stops a wrongly typed property from being signed into the ledger. Returns
+    the ids the object refers to (what `iter_refs` yields), found by the same walk.
     """
     otype = obj.get("type")
     if otype in SDO_TYPES or otype in SRO_TYPES:
@@ -206,4 +229,6 @@ def check_common(obj: Mapping[str, Any]) -> None:
         for i, ref in enumerate(refs):
             if not isinstance(ref, Mapping) or not isinstance(ref.get("source_name"), str):
                 raise StixError(f"external_references[{i}] needs a source_name string")
-    _check_refs_in(obj, "")
+    found: set[str] = set()
+    _refs_in(obj, (), found)
+    return frozenset(found)
