@@ -208,15 +208,3 @@ def test_sign_many_template_survives_lookalike_fields() -> None:
     for record, (envelope, signature) in zip(records, batch, strict=True):
         verify_record(record, envelope, signature, SIGNER.public_key, agreement_hash=zeros)
     assert sign_many([], agreement_hash=zeros, origin="USA", signer=SIGNER) == []
-
-
-@settings(max_examples=60, deadline=None)
-@given(seed=st.binary(min_size=32, max_size=32), message=st.binary(max_size=2048))
-def test_file_signer_makes_the_signature_openssl_makes(seed: bytes, message: bytes) -> None:
-    # FileSigner signs with libsodium (it releases the GIL); Ed25519 is deterministic, so
-    # OpenSSL through `cryptography` must produce the very same 64 bytes for the same key.
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-    ours = FileSigner.from_seed(seed).sign(message)
-    assert ours == Ed25519PrivateKey.from_private_bytes(seed).sign(message)
-    assert len(ours) == 64

@@ -29,7 +29,6 @@ from cryptography.hazmat.primitives.serialization import (
     PublicFormat,
     load_pem_private_key,
 )
-from nacl.bindings import crypto_sign
 
 from acuerdo.ledger.canonical import CanonicalError, canonicalize, parse_json
 
@@ -42,7 +41,6 @@ DOMAIN_PREFIXES = (RECORD_SIGNATURE_PREFIX, CERTIFICATE_PREFIX, REVOCATION_PREFI
 _PREFIX_SHAPE = re.compile(rb"acuerdo/[a-z0-9-]+/v[0-9]+\x00")
 
 ENVELOPE_VERSION = 1
-SIGNATURE_BYTES = 64
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _KEY_ID = re.compile(r"[0-9a-f]{32}")
 _NODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -89,21 +87,12 @@ class Signer(Protocol):
 
 
 class FileSigner:
-    """An Ed25519 private key held in memory, read from (or written to) a PKCS#8 PEM.
-
-    Signatures are made by libsodium (PyNaCl), whose calls release the GIL: the writer's
-    worker thread then signs a batch on the other core while the event loop checks the
-    next one (OpenSSL's Ed25519 through `cryptography` holds the GIL throughout). Ed25519
-    is deterministic (RFC 8032), so the bytes are the ones `cryptography` would make; the
-    test vectors and tests/ledger/test_signing.py hold both to that.
-    """
+    """An Ed25519 private key held in memory, read from (or written to) a PKCS#8 PEM."""
 
     def __init__(self, private_key: Ed25519PrivateKey) -> None:
         self._private = private_key
         self._public = private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
         self._key_id = key_id_for(self._public)
-        seed = private_key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
-        self._sodium_key = seed + self._public  # libsodium's secret key: seed, then public
 
     @classmethod
     def generate(cls) -> FileSigner:
@@ -133,7 +122,7 @@ class FileSigner:
         return self._public
 
     def sign(self, data: bytes) -> bytes:
-        return crypto_sign(data, self._sodium_key)[:SIGNATURE_BYTES]
+        return self._private.sign(data)
 
 
 def _check_prefix(prefix: bytes) -> None:
