@@ -37,6 +37,7 @@ def check_agreement(model: AgreementFile) -> list[Problem]:
     problems += check_conditions(model)
     problems += check_when(model)
     problems += check_results(model)
+    problems += _check_incidents(model)
     return problems
 
 
@@ -251,3 +252,36 @@ def _check_activity_authorities(model: AgreementFile) -> Iterator[Problem]:
             elif param.unit not in TIME_UNITS:
                 yield (*path, name), f"expected a period, but parameter {ref!r} is in {param.unit}"
     yield from _duplicates((r.code for r in acts.regions), ("activities", "regions"), "code")
+
+_WAIVER_ACTS = ("waiver-request", "waiver-decision")
+
+
+def _check_incidents(model: AgreementFile) -> Iterator[Problem]:
+    """Incident timers name declared time parameters; waiver timers need a waiver article;
+    custody rules name parties of this agreement."""
+    section = model.incidents
+    if section is None:
+        return
+    params = {p.id: p for p in model.parameters}
+    codes = {p.code for p in model.parties}
+    yield from _duplicates((t.id for t in section.timers), ("incidents", "timers"), "id")
+    yield from _duplicates((c.id for c in section.custody), ("incidents", "custody"), "id")
+    for index, timer in enumerate(section.timers):
+        path: Path = ("incidents", "timers", index)
+        for key, name in (("parameter", timer.parameter), ("extension", timer.extension)):
+            if name is None:
+                continue
+            param = params.get(name)
+            if param is None:
+                yield (*path, key), f"no parameter {name!r} is declared in parameters"
+            elif param.unit not in TIME_UNITS:
+                yield (*path, key), f"expected a period, but parameter {name!r} is in {param.unit}"
+        if timer.act in _WAIVER_ACTS and section.waiver is None:
+            yield (*path, "act"), "a waiver timer needs incidents.waiver (the article on waivers)"
+        if timer.extension is not None and timer.act != "waiver-decision":
+            yield (*path, "extension"), "only a waiver-decision timer can be extended"
+    for index, rule in enumerate(section.custody):
+        path = ("incidents", "custody", index)
+        for key, ref in (("exercising", rule.exercising), ("custody", rule.custody)):
+            if ref is not None and ref not in PARTY_REFS and ref not in codes:
+                yield (*path, key), f"{ref!r} is not a party of this agreement"

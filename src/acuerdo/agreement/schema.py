@@ -323,6 +323,56 @@ class Claims(_Model):
     rules: list[ClaimRule] = Field(min_length=1)
 
 
+# --- incidents: timers, waivers, custody --------------------------------------------------
+
+#: The acts an incident timer can require; what starts and ends each is fixed in
+#: acuerdo.domains.incidents.timers and documented in docs/incidents.md.
+IncidentAct = Literal[
+    "duty-certificate",
+    "duty-certificate-challenge",
+    "jurisdiction-notice",
+    "waiver-request",
+    "waiver-decision",
+]
+JurisdictionKind = Literal["exclusive", "concurrent", "sending-state-exercises"]
+
+
+class IncidentTimer(_Model):
+    """A period within which a party must (duty) or may (window) do an act in a case."""
+
+    id: Slug
+    act: IncidentAct
+    name: Text
+    nature: Literal["duty", "window"]
+    parameter: Slug
+    extension: Slug | None = None
+    applies_to: list[JurisdictionKind] = Field(
+        default_factory=lambda: ["exclusive", "concurrent", "sending-state-exercises"]
+    )
+    basis: Basis
+
+
+class CustodyRule(_Model):
+    """Who keeps an accused in custody, by who exercises jurisdiction and whether charged."""
+
+    id: Slug
+    exercising: PartyRef | None = None
+    charged: bool | None = None
+    custody: PartyRef
+    basis: Basis
+
+
+class Incidents(_Model):
+    """How cases after an incident run: waivers, duty certificates, timers, custody."""
+
+    summary: Text
+    basis: Basis
+    waiver: Basis | None = None
+    duty_certificate: Basis | None = None
+    timers: list[IncidentTimer] = Field(default_factory=list)
+    custody: list[CustodyRule] = Field(default_factory=list)
+
+
 # --- sharing ------------------------------------------------------------------------------
 
 
@@ -375,3 +425,4 @@ class AgreementFile(_Model):
     sharing: Sharing
     parameters: list[Parameter] = Field(default_factory=list)
     calendars: list[Calendar] = Field(default_factory=list)
+    incidents: Incidents | None = None
