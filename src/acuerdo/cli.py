@@ -338,3 +338,8 @@ main.add_command(intel)
 from acuerdo.activities_cli import activity  # noqa: E402 (registered after the core commands)
 
 main.add_command(activity)
+
+from acuerdo.incidents_cli import deadlines, incident  # noqa: E402 (after the core commands)
+
+main.add_command(incident)
+main.add_command(deadlines)

@@ -335,6 +335,7 @@ IncidentAct = Literal[
     "waiver-decision",
 ]
 JurisdictionKind = Literal["exclusive", "concurrent", "sending-state-exercises"]
+_ALL_KINDS: tuple[JurisdictionKind, ...] = ("exclusive", "concurrent", "sending-state-exercises")
 
 
 class IncidentTimer(_Model):
@@ -346,9 +347,7 @@ class IncidentTimer(_Model):
     nature: Literal["duty", "window"]
     parameter: Slug
     extension: Slug | None = None
-    applies_to: list[JurisdictionKind] = Field(
-        default_factory=lambda: ["exclusive", "concurrent", "sending-state-exercises"]
-    )
+    applies_to: list[JurisdictionKind] = Field(default_factory=lambda: list(_ALL_KINDS))
     basis: Basis
 
 

@@ -16,7 +16,9 @@ from acuerdo.api.routes import (
     docs,
     health,
     imports,
+    incidents,
     intel,
+    joint_committee,
     keys,
     personnel,
     records,
@@ -55,6 +57,6 @@ def create_app(settings: Settings, *, node: Node | None = None) -> FastAPI:
         app.state.node = node
     problems.install(app)
     modules = (health, agreement, records, imports, personnel, cards, keys, docs, intel)
-    for module in (*modules, activities):
+    for module in (*modules, activities, incidents, joint_committee):
         app.include_router(module.router)
     return app
