@@ -46,6 +46,14 @@ RECORD_CHANNELS: dict[str, str] = {
     "GET /api/v1/activities/places": "test_activities_leave_out_withheld_records",
     "GET /api/v1/activities/calendar.ics": "test_activities_leave_out_withheld_records",
     "acuerdo activity list": "test_activities_leave_out_withheld_records",
+    "GET /api/v1/incidents": "test_cases_leave_out_withheld_records",
+    "GET /api/v1/incidents/{object_id}": "test_cases_leave_out_withheld_records",
+    "GET /api/v1/claims/{object_id}": "test_cases_leave_out_withheld_records",
+    "GET /api/v1/deadlines": "test_cases_leave_out_withheld_records",
+    "GET /api/v1/joint-committee": "test_cases_leave_out_withheld_records",
+    "GET /api/v1/joint-committee/report": "test_cases_leave_out_withheld_records",
+    "acuerdo incident explain": "test_cases_leave_out_withheld_records",
+    "acuerdo deadlines": "test_cases_leave_out_withheld_records",
 }
 
 NO_RECORDS: dict[str, str] = {
@@ -90,6 +98,7 @@ NO_RECORDS: dict[str, str] = {
     "DELETE /api/v1/calendar-tokens/{token_id}": "no body (204) once the token is revoked",
     "acuerdo activity propose": "prints the id, version and hash of the activity written",
     "acuerdo activity decide": "prints the outcome and the id of the decision written",
+    "acuerdo incident report": "writes the records of a file; prints their ids only",
 }
 
 # Values for path parameters when a test has to call every route.

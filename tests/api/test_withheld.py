@@ -649,3 +649,97 @@ async def test_activities_leave_out_withheld_records(scene: Scene) -> None:
             assert hidden["id"].split("--")[1][:8] not in text
         assert shown["id"] in geo.text and shown["id"] in feed.text
         assert shown["id"].split("--")[1][:8] in table
+
+
+# --- incidents, claims, deadlines and the Joint Committee view -------------------------------
+
+
+def _case_record(otype: str, **props: Any) -> dict[str, Any]:
+    declared = {BY_NAME[otype].extension_id: {"extension_type": "new-sdo"}}
+    return sdo(otype, extensions=declared, **props)
+
+
+def _incident(person_id: str) -> dict[str, Any]:
+    entry = {"person_ref": person_id, "role": "suspect"}
+    entry |= {"offence_against_host_law": True, "offence_against_sending_law": False}
+    return _case_record(
+        "acuerdo-incident", occurred_at=STAMP, place={"name": "Ruta 9, km 200"},
+        summary="A collision on the Trans-Chaco highway", persons=[entry],
+    )  # fmt: skip
+
+
+def _cli(home: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli_main, ["--home", str(home), *args])
+    return result.exit_code, result.stdout + (result.stderr or "")
+
+
+@covers(
+    "GET /api/v1/incidents",
+    "GET /api/v1/incidents/{object_id}",
+    "GET /api/v1/claims/{object_id}",
+    "GET /api/v1/deadlines",
+    "GET /api/v1/joint-committee",
+    "GET /api/v1/joint-committee/report",
+    "acuerdo incident explain",
+    "acuerdo deadlines",
+)
+async def test_cases_leave_out_withheld_records(scene: Scene) -> None:
+    """A withheld incident, claim or notice is in no list, deadline, view or report; asking
+    for it answers like an id never written; a decision never rests on a withheld record."""
+    import io
+
+    from pypdf import PdfReader
+
+    h = scene.h
+    person = covered_person(personal_data_ref=scene.cases["personal-data"].object_id)
+    shown = _incident(person["id"])
+    await post(h, "registrar", person, shown)
+    version = {"id": shown["id"], "modified": STAMP}
+    sha = await h.client.get(f"/api/v1/records/{shown['id']}", headers=h.auth("admin"))
+    version["sha256"] = sha.headers["etag"].strip('"')
+    notice = _case_record(
+        "acuerdo-jurisdiction-notice", incident_ref=shown["id"], answers=version,
+        person_ref=person["id"], decision="exercise",
+    )  # fmt: skip
+    hidden_incident = _incident(person["id"])
+    claim = _case_record(
+        "acuerdo-claim", claimant_kind="third-party", claimant="A driver", damage_kind="injury",
+        damage="Whiplash", amount="900.00", currency="PYG", status="filed",
+    )  # fmt: skip
+    for obj in (notice, hidden_incident, claim):
+        await ingest(h.node, obj)  # unmarked: withheld from everyone
+    hidden = [notice["id"], hidden_incident["id"], claim["id"]]
+    home = h.node.settings.home
+    for user in sorted(USERS):
+        for withheld, path in ((hidden_incident["id"], "incidents"), (claim["id"], "claims")):
+            absent = new_id(withheld.split("--")[0])
+            got = await h.client.get(f"/api/v1/{path}/{withheld}", headers=h.auth(user))
+            none = await h.client.get(f"/api/v1/{path}/{absent}", headers=h.auth(user))
+            same_answer(got, none, withheld, absent)
+        decided = await h.client.get(f"/api/v1/incidents/{shown['id']}", headers=h.auth(user))
+        assert decided.status_code == 200, decided.text  # the control
+        assert [o["status"] for o in decided.json()["obligations"]] == ["open"]
+        texts = [decided.text]
+        for path in ("incidents", "deadlines", "joint-committee"):
+            listed = await h.client.get(f"/api/v1/{path}", headers=h.auth(user))
+            assert shown["id"] in listed.text, path  # the control
+            texts.append(listed.text)
+        report = await h.client.get("/api/v1/joint-committee/report", headers=h.auth(user))
+        pages = PdfReader(io.BytesIO(report.content)).pages
+        texts.append("".join(p.extract_text() for p in pages).replace("\n", ""))
+        assert shown["id"] in texts[-1]
+        explained = await asyncio.to_thread(_cli, home, "incident", "explain", shown["id"],
+                                            "--user", user)  # fmt: skip
+        assert explained[0] == 0 and shown["id"] in explained[1]
+        table = await asyncio.to_thread(_cli, home, "deadlines", "--user", user)
+        assert table[0] == 0 and shown["id"].split("--")[1][:8] in table[1]
+        texts += [explained[1], table[1]]
+        for text in texts:
+            for object_id in hidden:
+                assert object_id not in text and object_id.split("--")[1][:8] not in text
+        absent = new_id("acuerdo-incident")
+        code, out = await asyncio.to_thread(_cli, home, "incident", "explain", hidden[1],
+                                            "--user", user)  # fmt: skip
+        code2, out2 = await asyncio.to_thread(_cli, home, "incident", "explain", absent,
+                                              "--user", user)  # fmt: skip
+        assert (code, out.replace(hidden[1], "<id>")) == (code2, out2.replace(absent, "<id>"))

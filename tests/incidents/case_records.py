@@ -7,14 +7,13 @@ integration tests post the same dicts to a node.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from acuerdo.domains.incidents.records import CaseRecord
+from acuerdo.ledger.canonical import canonicalize, sha256_hex
 from acuerdo.ledger.types import BY_NAME
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
@@ -36,7 +35,8 @@ def record(otype: str, at: datetime = T0, **props: Any) -> dict[str, Any]:
 
 
 def sha(obj: Mapping[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()
+    """The SHA-256 of the record's canonical bytes, as the ledger keeps it."""
+    return sha256_hex(canonicalize(dict(obj)))
 
 
 def version_ref(obj: Mapping[str, Any], sha256: str | None = None) -> dict[str, str]:

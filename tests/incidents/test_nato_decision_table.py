@@ -409,7 +409,7 @@ def test_the_state_with_the_primary_right_gives_notice_from_the_certificates_rec
     o = obligation(s.decide(), "jurisdiction-notice")
     assert (o.party, o.due) == (SENDING, _utc("2026-03-14"))
     assert o.starts.type == "acuerdo-duty-certificate"
-    assert "VII 3(c)" == f"{o.timer.basis.article} {o.timer.basis.paragraph}"
+    assert f"{o.timer.basis.article} {o.timer.basis.paragraph}" == "VII 3(c)"
     s.notice("exercise", SENDING)
     assert obligation(s.decide(), "jurisdiction-notice").status(s.clock) == "done"
 
