@@ -55,6 +55,20 @@ class Pair:
             signed.append(Signed(draft, env, sig, self.host.party, None, applied))
         await self.h.node.writer.append(signed, actor="ingest")
 
+    async def to_host(self, *objs: Mapping[str, Any]) -> None:
+        """Records this node wrote, appended on the host's node as federation would."""
+        signed = []
+        for obj in objs:
+            draft = prepare(obj, writer_party=self.h.node.party,
+                            party_identities=self.host.party_identities)  # fmt: skip
+            env, sig = sign_record(
+                draft.body, agreement_hash=self.h.node.agreement.hash, origin=self.h.node.party,
+                signer=self.h.node.keys.signer(KeyPurpose.RECORDS),
+            )  # fmt: skip
+            applied = self.host.applied_markings(draft)
+            signed.append(Signed(draft, env, sig, self.h.node.party, None, applied))
+        await self.host.writer.append(signed, actor="ingest")
+
     async def post(self, user: str, *objs: Mapping[str, Any]) -> httpx.Response:
         body: Any = objs[0] if len(objs) == 1 else {
             "type": "bundle", "id": cr.new_id("bundle"), "objects": list(objs)}  # fmt: skip
