@@ -43,14 +43,12 @@ class CaseDecision:
 
     def facts(self) -> list[CaseRecord]:
         seen: dict[str, CaseRecord] = {self.incident.id: self.incident}
-        for d in self.accused:
-            for f in d.facts:
-                seen.setdefault(f.id, f)
+        found: list[CaseRecord | None] = [f for d in self.accused for f in d.facts]
         for o in self.obligations:
-            seen.setdefault(o.starts.id, o.starts)
-            for f in (o.done_by, o.extended_by):
-                if f is not None:
-                    seen.setdefault(f.id, f)
+            found += [o.starts, o.done_by, o.extended_by]
+        for record in found:
+            if record is not None:
+                seen.setdefault(record.id, record)
         return list(seen.values())
 
     def to_json(self, agreement: Agreement) -> dict[str, JsonValue]:
