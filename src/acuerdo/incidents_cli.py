@@ -102,33 +102,41 @@ def _print_reasons(console: Console, reasons: list[Any], indent: str = "  ") -> 
         cite = r["citation"]
         where = f"Art. {cite['article']}" + (f" {cite['paragraph']}" if cite["paragraph"] else "")
         public = "" if cite["public"] else " (wording not public)"
-        console.print(f"{indent}- {r['text']} [{where}{public}]", highlight=False)
+        console.print(f"{indent}- {r['text']} [{where}{public}]", markup=False, highlight=False)
 
 
 def _print_case(console: Console, d: dict[str, Any]) -> None:
-    console.print(f"incident {d['incident']} ({d['status']}), reported by {d['reported_by']}")
+    console.print(
+        f"incident {d['incident']} ({d['status']}), reported by {d['reported_by']}", markup=False
+    )
     agreement = d["agreement"]
-    console.print(f"agreement {agreement['id']} sha256:{agreement['hash']}, at {d['at']}")
+    console.print(
+        f"agreement {agreement['id']} sha256:{agreement['hash']}, at {d['at']}", markup=False
+    )
     for a in d["accused"]:
         console.print(
             f"accused {a['person']} ({a['party']}, {a['category']}): {a['jurisdiction']}"
             f", primary {a['primary'] or '-'}, exercising {a['exercising'] or '-'}",
+            markup=False,
             highlight=False,
         )
         _print_reasons(console, a["reasons"])
     for other in d["others"]:
-        console.print(f"{other['role']}: {other['description']}", highlight=False)
+        console.print(f"{other['role']}: {other['description']}", markup=False, highlight=False)
         _print_reasons(console, [other["reason"]])
     for o in d["obligations"]:
         console.print(
             f"obligation {o['party']}: {o['name']} due {o['due']} [{o['status']}]",
+            markup=False,
             highlight=False,
         )
         _print_reasons(console, [o["reason"]])
-    console.print("rests on:")
+    console.print("rests on:", markup=False)
     for f in d["facts"]:
-        console.print(f"  {f['id']} {f['modified']} sha256:{f['sha256'][:16]}", highlight=False)
-    console.print(d["counted_from"], highlight=False)
+        console.print(
+            f"  {f['id']} {f['modified']} sha256:{f['sha256'][:16]}", markup=False, highlight=False
+        )
+    console.print(d["counted_from"], markup=False, highlight=False)
 
 
 @incident.command("explain")
@@ -149,10 +157,11 @@ def explain(ctx: click.Context, object_id: str, user_name: str, at: str | None) 
     found = _as_user(ctx, user_name, work)
     if found is None:
         raise click.ClickException(f"no incident or claim {object_id} here")
-    console = Console()
+    console = Console(soft_wrap=True)
     if "claim" in found:
-        console.print(f"claim {found['claim']}: {found['outcome']}", highlight=False)
-        console.print(f"{found['amount']} {found['currency']} {found.get('parts') or ''}")
+        console.print(f"claim {found['claim']}: {found['outcome']}", markup=False, highlight=False)
+        parts = found.get("parts") or ""
+        console.print(f"{found['amount']} {found['currency']} {parts}", markup=False)
         _print_reasons(console, list(found["reasons"]))
         return
     _print_case(console, found)
