@@ -177,8 +177,12 @@ def _parse(at: str) -> Any:
 @click.command("deadlines")
 @click.option("--user", "user_name", required=True, help="act as this user of the node")
 @click.option("--at", default=None, help="date or timestamp to evaluate at (default now)")
-@click.option("--pdf", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="also write the Joint Committee report as a PDF here")  # fmt: skip
+@click.option(
+    "--pdf",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="also write the Joint Committee report as a PDF here",
+)
 @click.option("--lang", type=click.Choice(LANGUAGES), default="es", help="language of the PDF")
 @click.pass_context
 def deadlines(
@@ -204,8 +208,9 @@ def deadlines(
         status = "[bold red]OVERDUE[/]" if r["status"] == "overdue" else str(r["status"])
         person = str(r["person"] or "").split("--")[-1][:8]
         incident_id = str(r["incident"]).split("--")[1][:8]
-        table.add_row(str(r["due"])[:16], str(r["party"]), str(r["act"]), person, incident_id,
-                      where, status)  # fmt: skip
+        table.add_row(
+            str(r["due"])[:16], str(r["party"]), str(r["act"]), person, incident_id, where, status
+        )
     Console().print(table)
     if pdf is not None and report_bytes is not None:
         pdf.write_bytes(report_bytes)

@@ -663,9 +663,12 @@ def _incident(person_id: str) -> dict[str, Any]:
     entry = {"person_ref": person_id, "role": "suspect"}
     entry |= {"offence_against_host_law": True, "offence_against_sending_law": False}
     return _case_record(
-        "acuerdo-incident", occurred_at=STAMP, place={"name": "Ruta 9, km 200"},
-        summary="A collision on the Trans-Chaco highway", persons=[entry],
-    )  # fmt: skip
+        "acuerdo-incident",
+        occurred_at=STAMP,
+        place={"name": "Ruta 9, km 200"},
+        summary="A collision on the Trans-Chaco highway",
+        persons=[entry],
+    )
 
 
 def _cli(home: Path, *args: str) -> tuple[int, str]:
@@ -698,14 +701,23 @@ async def test_cases_leave_out_withheld_records(scene: Scene) -> None:
     sha = await h.client.get(f"/api/v1/records/{shown['id']}", headers=h.auth("admin"))
     version["sha256"] = sha.headers["etag"].strip('"')
     notice = _case_record(
-        "acuerdo-jurisdiction-notice", incident_ref=shown["id"], answers=version,
-        person_ref=person["id"], decision="exercise",
-    )  # fmt: skip
+        "acuerdo-jurisdiction-notice",
+        incident_ref=shown["id"],
+        answers=version,
+        person_ref=person["id"],
+        decision="exercise",
+    )
     hidden_incident = _incident(person["id"])
     claim = _case_record(
-        "acuerdo-claim", claimant_kind="third-party", claimant="A driver", damage_kind="injury",
-        damage="Whiplash", amount="900.00", currency="PYG", status="filed",
-    )  # fmt: skip
+        "acuerdo-claim",
+        claimant_kind="third-party",
+        claimant="A driver",
+        damage_kind="injury",
+        damage="Whiplash",
+        amount="900.00",
+        currency="PYG",
+        status="filed",
+    )
     for obj in (notice, hidden_incident, claim):
         await ingest(h.node, obj)  # unmarked: withheld from everyone
     hidden = [notice["id"], hidden_incident["id"], claim["id"]]
@@ -728,8 +740,9 @@ async def test_cases_leave_out_withheld_records(scene: Scene) -> None:
         pages = PdfReader(io.BytesIO(report.content)).pages
         texts.append("".join(p.extract_text() for p in pages).replace("\n", ""))
         assert shown["id"] in texts[-1]
-        explained = await asyncio.to_thread(_cli, home, "incident", "explain", shown["id"],
-                                            "--user", user)  # fmt: skip
+        explained = await asyncio.to_thread(
+            _cli, home, "incident", "explain", shown["id"], "--user", user
+        )
         assert explained[0] == 0 and shown["id"] in explained[1]
         table = await asyncio.to_thread(_cli, home, "deadlines", "--user", user)
         assert table[0] == 0 and shown["id"].split("--")[1][:8] in table[1]
@@ -738,8 +751,10 @@ async def test_cases_leave_out_withheld_records(scene: Scene) -> None:
             for object_id in hidden:
                 assert object_id not in text and object_id.split("--")[1][:8] not in text
         absent = new_id("acuerdo-incident")
-        code, out = await asyncio.to_thread(_cli, home, "incident", "explain", hidden[1],
-                                            "--user", user)  # fmt: skip
-        code2, out2 = await asyncio.to_thread(_cli, home, "incident", "explain", absent,
-                                              "--user", user)  # fmt: skip
+        code, out = await asyncio.to_thread(
+            _cli, home, "incident", "explain", hidden[1], "--user", user
+        )
+        code2, out2 = await asyncio.to_thread(
+            _cli, home, "incident", "explain", absent, "--user", user
+        )
         assert (code, out.replace(hidden[1], "<id>")) == (code2, out2.replace(absent, "<id>"))

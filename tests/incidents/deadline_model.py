@@ -13,8 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 S, H = "S", "H"  # the sending and the receiving State
-DAYS = {"duty-certificate": 10, "duty-certificate-challenge": 10, "jurisdiction-notice": 10,
-        "waiver-request": 21, "waiver-decision": 28}  # fmt: skip
+DAYS = {
+    "duty-certificate": 10,
+    "duty-certificate-challenge": 10,
+    "jurisdiction-notice": 10,
+    "waiver-request": 21,
+    "waiver-decision": 28,
+}
 EXTENSION = 14
 WINDOWS = {"duty-certificate-challenge", "waiver-request"}
 
@@ -68,8 +73,11 @@ def expected(events: list[Event], now: datetime) -> set[tuple[str, str, str, dat
     requests = [e for e in events if e.kind == "request" and e.owner == other]
     finals = []
     for request in requests:
-        answers = [e for e in events if e.kind == "decision" and e.owner == primary
-                   and e.answers == request.id]  # fmt: skip
+        answers = [
+            e
+            for e in events
+            if e.kind == "decision" and e.owner == primary and e.answers == request.id
+        ]
         final = _last([e for e in answers if e.value != "extended"])
         due_at = due(request.at, DAYS["waiver-decision"])
         if any(e.value == "extended" for e in answers):

@@ -44,12 +44,15 @@ class Pair:
         """Records the host wrote and signed, appended here as federation would."""
         signed = []
         for obj in objs:
-            draft = prepare(obj, writer_party=self.host.party,
-                            party_identities=self.h.node.party_identities)  # fmt: skip
+            draft = prepare(
+                obj, writer_party=self.host.party, party_identities=self.h.node.party_identities
+            )
             env, sig = sign_record(
-                draft.body, agreement_hash=self.host.agreement.hash, origin=self.host.party,
+                draft.body,
+                agreement_hash=self.host.agreement.hash,
+                origin=self.host.party,
                 signer=self.host.keys.signer(KeyPurpose.RECORDS),
-            )  # fmt: skip
+            )
             # Unmarked, so the agreement's default applies beside it, as for local records.
             applied = self.h.node.applied_markings(draft)
             signed.append(Signed(draft, env, sig, self.host.party, None, applied))
@@ -59,26 +62,37 @@ class Pair:
         """Records this node wrote, appended on the host's node as federation would."""
         signed = []
         for obj in objs:
-            draft = prepare(obj, writer_party=self.h.node.party,
-                            party_identities=self.host.party_identities)  # fmt: skip
+            draft = prepare(
+                obj, writer_party=self.h.node.party, party_identities=self.host.party_identities
+            )
             env, sig = sign_record(
-                draft.body, agreement_hash=self.h.node.agreement.hash, origin=self.h.node.party,
+                draft.body,
+                agreement_hash=self.h.node.agreement.hash,
+                origin=self.h.node.party,
                 signer=self.h.node.keys.signer(KeyPurpose.RECORDS),
-            )  # fmt: skip
+            )
             applied = self.host.applied_markings(draft)
             signed.append(Signed(draft, env, sig, self.h.node.party, None, applied))
         await self.host.writer.append(signed, actor="ingest")
 
     async def post(self, user: str, *objs: Mapping[str, Any]) -> httpx.Response:
-        body: Any = objs[0] if len(objs) == 1 else {
-            "type": "bundle", "id": cr.new_id("bundle"), "objects": list(objs)}  # fmt: skip
+        body: Any = (
+            objs[0]
+            if len(objs) == 1
+            else {"type": "bundle", "id": cr.new_id("bundle"), "objects": list(objs)}
+        )
         return await self.h.client.post("/api/v1/records", json=body, headers=self.h.auth(user))
 
     async def person(self, category: str = "member-of-force") -> dict[str, Any]:
         """A covered person of the sending State, with its personal data, written here."""
-        pdata = cr.record("acuerdo-personal-data", salt="0" * 32, given_names="Ana",
-                          family_names="Ruiz", date_of_birth="1990-05-17",
-                          nationalities=["USA"])  # fmt: skip
+        pdata = cr.record(
+            "acuerdo-personal-data",
+            salt="0" * 32,
+            given_names="Ana",
+            family_names="Ruiz",
+            date_of_birth="1990-05-17",
+            nationalities=["USA"],
+        )
         member = cr.person("USA", category) | {"personal_data_ref": pdata["id"]}
         r = await self.post("registrar", pdata, member)
         assert r.status_code == 201, r.text
@@ -134,9 +148,13 @@ async def open_pair(backend: str, home: Path, agreement: str = NATO) -> AsyncIte
         tokens, users = {}, {}
         for name, (roles, agency) in USERS.items():
             users[name] = await add_user(
-                node.engines.writer, party=node.party, name=name,
-                agency=agency or party.agencies[0].id, roles=roles, password=None,
-            )  # fmt: skip
+                node.engines.writer,
+                party=node.party,
+                name=name,
+                agency=agency or party.agencies[0].id,
+                roles=roles,
+                password=None,
+            )
             tokens[name] = await create_token(node.engines.writer, name)
         transport = httpx.ASGITransport(app=create_app(node.settings, node=node))
         try:

@@ -23,8 +23,12 @@ from acuerdo.domains.incidents.jurisdiction import PersonFacts
 
 KOREA = load_agreement(Path(__file__).with_name("korea-style.yaml"))
 CODE = {S: "USA", H: "DEU"}
-BOTH = {"host": True, "sending": True, "inter_se": False,
-        "against_sending_state_property_or_security": False}  # fmt: skip
+BOTH = {
+    "host": True,
+    "sending": True,
+    "inter_se": False,
+    "against_sending_state_property_or_security": False,
+}
 
 STEP = st.tuples(
     st.sampled_from(["certificate", "challenge", "notice", "request", "decision"]),

@@ -22,8 +22,12 @@ from acuerdo.release import Channel
 
 SENDING, HOST = "USA", "DEU"
 KOREA = Path(__file__).with_name("korea-style.yaml")
-BOTH = {"host": True, "sending": True, "inter_se": False,
-        "against_sending_state_property_or_security": False}  # fmt: skip
+BOTH = {
+    "host": True,
+    "sending": True,
+    "inter_se": False,
+    "against_sending_state_property_or_security": False,
+}
 
 
 @pytest.fixture(scope="module")

@@ -253,6 +253,7 @@ def _check_activity_authorities(model: AgreementFile) -> Iterator[Problem]:
                 yield (*path, name), f"expected a period, but parameter {ref!r} is in {param.unit}"
     yield from _duplicates((r.code for r in acts.regions), ("activities", "regions"), "code")
 
+
 _WAIVER_ACTS = ("waiver-request", "waiver-decision")
 
 

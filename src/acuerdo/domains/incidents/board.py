@@ -3,9 +3,8 @@
 Everything here is read through the release gate for one user: a case the user may not see
 is absent from every list and count. Decisions are computed at one instant, ``now`` (an
 API caller may pass another, to see what will be late). Sections that other domains own
-(pending activities) plug in as ``SectionSource`` functions; until a domain provides one, its
-section says it is not available rather than showing an empty list as if nothing were
-pending.
+(pending activities, from the activities domain's projection) plug in as ``SectionSource``
+functions.
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ from pydantic import JsonValue
 from acuerdo.domains.incidents.claims import OPEN_STATUSES, decide_claim
 from acuerdo.domains.incidents.decision import CaseDecision, decide_case
 from acuerdo.domains.incidents.loading import GatedSource, current, load_case
+from acuerdo.domains.incidents.pending import pending_activities
 from acuerdo.domains.incidents.records import (
     CLAIM,
     CONSULTATION,
@@ -32,6 +32,9 @@ from acuerdo.users import User
 
 #: A section of the view another domain provides: its items for this user at this instant.
 SectionSource = Callable[[Node, User, datetime], Awaitable[list[dict[str, JsonValue]]]]
+
+#: The sections other domains provide by default (each row: id, owner, topic, summary).
+DEFAULT_SECTIONS: Mapping[str, SectionSource] = {"pending_activities": pending_activities}
 
 
 async def cases(node: Node, user: User, now: datetime) -> list[CaseDecision]:
@@ -119,14 +122,6 @@ async def open_claims(node: Node, user: User) -> list[dict[str, JsonValue]]:
     return rows
 
 
-async def no_pending_activities(
-    node: Node, user: User, now: datetime
-) -> list[dict[str, JsonValue]]:
-    """Placeholder until the activities domain provides its pending activities."""
-    del node, user, now
-    raise NotImplementedError
-
-
 async def joint_committee(
     node: Node,
     user: User,
@@ -151,11 +146,8 @@ async def joint_committee(
         ),
         "counted_from": RECEIPT_NOTE,
     }
-    for name, source in (sections or {"pending_activities": no_pending_activities}).items():
-        try:
-            view[name] = {"available": True, "items": list(await source(node, user, now))}
-        except NotImplementedError:
-            view[name] = {"available": False, "items": []}
+    for name, source in (sections or DEFAULT_SECTIONS).items():
+        view[name] = {"available": True, "items": list(await source(node, user, now))}
     return view
 
 

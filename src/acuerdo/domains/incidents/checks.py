@@ -77,8 +77,11 @@ async def _check_version(
     versions = await LedgerSource(node).versions(str(answers["id"]))
     hashes = {v.sha256 for v in versions} | {d.sha256 for d in job}
     if target is None or answers["sha256"] not in hashes:
-        _refuse(draft, f"answers names version {answers['sha256'][:12]}... of {answers['id']}, "
-                "which is not here")  # fmt: skip
+        _refuse(
+            draft,
+            f"answers names version {answers['sha256'][:12]}... of {answers['id']}, "
+            "which is not here",
+        )
     return target
 
 
@@ -135,15 +138,24 @@ def _certificate_rule(node: Node, draft: Draft, case: CaseDecision, d: Any, writ
     section = node.agreement.model.incidents
     basis = section.duty_certificate if section is not None else None
     if d.party != writer:
-        _refuse(draft, f"a duty certificate is the act of the accused's sending State "
-                f"{d.party}, not of {writer}", node, basis)  # fmt: skip
+        _refuse(
+            draft,
+            f"a duty certificate is the act of the accused's sending State "
+            f"{d.party}, not of {writer}",
+            node,
+            basis,
+        )
 
 
 def _notice_rule(node: Node, draft: Draft, case: CaseDecision, d: Any, writer: str) -> None:
     if writer not in (d.primary, d.exercising):
-        _refuse(draft, f"a jurisdiction notice is the act of the State with the primary right "
-                f"({d.primary}) or exercising it ({d.exercising}), not of {writer}",
-                node, node.agreement.model.jurisdiction.basis)  # fmt: skip
+        _refuse(
+            draft,
+            f"a jurisdiction notice is the act of the State with the primary right "
+            f"({d.primary}) or exercising it ({d.exercising}), not of {writer}",
+            node,
+            node.agreement.model.jurisdiction.basis,
+        )
 
 
 def _request_rule(node: Node, draft: Draft, case: CaseDecision, d: Any, writer: str) -> None:
@@ -155,29 +167,48 @@ def _request_rule(node: Node, draft: Draft, case: CaseDecision, d: Any, writer: 
     if d.kind != "concurrent" or d.primary is None:
         _refuse(draft, f"no waiver can be asked: jurisdiction is {d.kind}", node, section.waiver)
     if writer == d.primary:
-        _refuse(draft, f"{writer} holds the primary right: it cannot ask itself to waive it",
-                node, section.waiver)  # fmt: skip
+        _refuse(
+            draft,
+            f"{writer} holds the primary right: it cannot ask itself to waive it",
+            node,
+            section.waiver,
+        )
     if draft.obj["addressed_to"] != d.primary:
-        _refuse(draft, f"addressed_to must be {d.primary}, the State with the primary right",
-                node, section.waiver)  # fmt: skip
+        _refuse(
+            draft,
+            f"addressed_to must be {d.primary}, the State with the primary right",
+            node,
+            section.waiver,
+        )
     lapsed = _window_lapsed(case, "waiver-request", d.person)
     if lapsed is not None:
-        _refuse(draft, f"the period to request a waiver ended at {lapsed.due:%Y-%m-%d %H:%M}Z",
-                node, lapsed.timer.basis)  # fmt: skip
+        _refuse(
+            draft,
+            f"the period to request a waiver ended at {lapsed.due:%Y-%m-%d %H:%M}Z",
+            node,
+            lapsed.timer.basis,
+        )
 
 
 def _custody_rule(node: Node, draft: Draft, case: CaseDecision, d: Any, writer: str) -> None:
     if draft.obj["held_by"] != writer:
-        _refuse(draft, f"a custody status is written by the party holding the accused "
-                f"({draft.obj['held_by']}), not by {writer}")  # fmt: skip
+        _refuse(
+            draft,
+            f"a custody status is written by the party holding the accused "
+            f"({draft.obj['held_by']}), not by {writer}",
+        )
 
 
 def _outcome_rule(node: Node, draft: Draft, case: CaseDecision, d: Any, writer: str) -> None:
     if d.exercising != writer:
         who = d.exercising or "undetermined"
-        _refuse(draft, f"an outcome of proceedings is written by the State exercising "
-                f"jurisdiction ({who}), not by {writer}",
-                node, node.agreement.model.jurisdiction.basis)  # fmt: skip
+        _refuse(
+            draft,
+            f"an outcome of proceedings is written by the State exercising "
+            f"jurisdiction ({who}), not by {writer}",
+            node,
+            node.agreement.model.jurisdiction.basis,
+        )
 
 
 _PARTY_RULES = {
@@ -200,8 +231,12 @@ async def _check_waiver_decision(
         _refuse(draft, f"answers must name a waiver request, not {answers['id']}")
     addressee = str(request.body["addressed_to"])
     if writer != addressee:
-        _refuse(draft, f"only {addressee}, to whom the request is addressed, decides on it; "
-                f"{writer} may not", node, basis)  # fmt: skip
+        _refuse(
+            draft,
+            f"only {addressee}, to whom the request is addressed, decides on it; {writer} may not",
+            node,
+            basis,
+        )
     if draft.obj["decision"] != "extended":
         return
     timers = [t for t in (section.timers if section else []) if t.act == "waiver-decision"]
@@ -209,8 +244,9 @@ async def _check_waiver_decision(
         _refuse(draft, "the agreement provides no extension of the period to decide", node, basis)
     extended = [r for r in case.obligations if r.starts.id == request.id and r.extended]
     if extended:
-        _refuse(draft, f"the period to decide on {request.id} was already extended once",
-                node, basis)  # fmt: skip
+        _refuse(
+            draft, f"the period to decide on {request.id} was already extended once", node, basis
+        )
 
 
 async def check_claim(node: Node, draft: Draft, job: Sequence[Draft]) -> None:
@@ -255,8 +291,12 @@ async def check_consultation(node: Node, draft: Draft, job: Sequence[Draft]) -> 
     case = await _case(node, incident, draft, job)
     lapsed = _window_lapsed(case, "duty-certificate-challenge", str(target.person), target.id)
     if lapsed is not None:
-        _refuse(draft, f"the period to challenge the certificate ended at "
-                f"{lapsed.due:%Y-%m-%d %H:%M}Z", node, lapsed.timer.basis)  # fmt: skip
+        _refuse(
+            draft,
+            f"the period to challenge the certificate ended at {lapsed.due:%Y-%m-%d %H:%M}Z",
+            node,
+            lapsed.timer.basis,
+        )
 
 
 def install(node: Node) -> None:

@@ -148,7 +148,7 @@ def render(view: Mapping[str, JsonValue], language: str) -> bytes:
             continue
         rows = _rows(view, key)
         for row in rows:
-            pdf.line_of(_other_line(row) if key != "pending_activities" else str(dict(row)))
+            pdf.line_of(_other_line(row))
         if not rows:
             pdf.line_of(words["none"])
     pdf.heading(words["note"])
