@@ -146,7 +146,7 @@ def _print_case(console: Console, d: dict[str, Any]) -> None:
 @click.pass_context
 def explain(ctx: click.Context, object_id: str, user_name: str, at: str | None) -> None:
     """Print the agreement's decision on an incident or a claim, and its reasons."""
-    now = instant(at) if at is None else _parse(at)
+    now = _parse(at) if at is not None else instant(None)
 
     async def work(node: Node, user: User) -> dict[str, Any] | None:
         if object_id.startswith("acuerdo-claim--"):

@@ -16,8 +16,10 @@ from acuerdo.agreement.schema import Basis
 from acuerdo.domains.incidents import records as rt
 from acuerdo.domains.incidents.claims import currency_name
 from acuerdo.domains.incidents.decision import CaseDecision, decide_case
+from acuerdo.domains.incidents.jurisdiction import AccusedDecision
 from acuerdo.domains.incidents.loading import LedgerSource, current, load_case, person_facts
 from acuerdo.domains.incidents.records import CaseRecord
+from acuerdo.domains.incidents.timers import Obligation
 from acuerdo.ledger.record import Draft, RecordError
 
 if TYPE_CHECKING:
@@ -100,7 +102,7 @@ async def _case(
     return decide_case(node.agreement, incident, records, persons, now)
 
 
-def _accused(draft: Draft, case: CaseDecision) -> Any:
+def _accused(draft: Draft, case: CaseDecision) -> AccusedDecision:
     person = draft.obj.get("person_ref")
     for d in case.accused:
         if d.person == person:
@@ -108,7 +110,9 @@ def _accused(draft: Draft, case: CaseDecision) -> Any:
     _refuse(draft, f"person_ref {person} is not named as a suspect by {case.incident.id}")
 
 
-def _window_lapsed(case: CaseDecision, act: str, person: str, starts: str | None = None) -> Any:
+def _window_lapsed(
+    case: CaseDecision, act: str, person: str, starts: str | None = None
+) -> Obligation | None:
     for o in case.obligations:
         if o.timer.act == act and o.person == person and o.timer.nature == "window":
             if starts is not None and o.starts.id != starts:
@@ -134,7 +138,9 @@ async def check_answer(node: Node, draft: Draft, job: Sequence[Draft]) -> None:
         rules(node, draft, case, d, writer)
 
 
-def _certificate_rule(node: Node, draft: Draft, case: CaseDecision, d: Any, writer: str) -> None:
+def _certificate_rule(
+    node: Node, draft: Draft, case: CaseDecision, d: AccusedDecision, writer: str
+) -> None:
     section = node.agreement.model.incidents
     basis = section.duty_certificate if section is not None else None
     if d.party != writer:
@@ -147,7 +153,9 @@ def _certificate_rule(node: Node, draft: Draft, case: CaseDecision, d: Any, writ
         )
 
 
-def _notice_rule(node: Node, draft: Draft, case: CaseDecision, d: Any, writer: str) -> None:
+def _notice_rule(
+    node: Node, draft: Draft, case: CaseDecision, d: AccusedDecision, writer: str
+) -> None:
     if writer not in (d.primary, d.exercising):
         _refuse(
             draft,
@@ -158,7 +166,9 @@ def _notice_rule(node: Node, draft: Draft, case: CaseDecision, d: Any, writer: s
         )
 
 
-def _request_rule(node: Node, draft: Draft, case: CaseDecision, d: Any, writer: str) -> None:
+def _request_rule(
+    node: Node, draft: Draft, case: CaseDecision, d: AccusedDecision, writer: str
+) -> None:
     agreement = node.agreement
     section = agreement.model.incidents
     basis = agreement.model.jurisdiction.basis
@@ -190,7 +200,9 @@ def _request_rule(node: Node, draft: Draft, case: CaseDecision, d: Any, writer: 
         )
 
 
-def _custody_rule(node: Node, draft: Draft, case: CaseDecision, d: Any, writer: str) -> None:
+def _custody_rule(
+    node: Node, draft: Draft, case: CaseDecision, d: AccusedDecision, writer: str
+) -> None:
     if draft.obj["held_by"] != writer:
         _refuse(
             draft,
@@ -199,7 +211,9 @@ def _custody_rule(node: Node, draft: Draft, case: CaseDecision, d: Any, writer: 
         )
 
 
-def _outcome_rule(node: Node, draft: Draft, case: CaseDecision, d: Any, writer: str) -> None:
+def _outcome_rule(
+    node: Node, draft: Draft, case: CaseDecision, d: AccusedDecision, writer: str
+) -> None:
     if d.exercising != writer:
         who = d.exercising or "undetermined"
         _refuse(
