@@ -181,3 +181,24 @@ async def test_a_withheld_incident_answers_like_one_never_written(pair: Pair) ->
         got = await pair.get(f"/api/v1/incidents/{absent}", user)
         problem(got, 404, f"no incident {absent} here")
     assert (await pair.get(f"/api/v1/incidents/{incident['id']}")).status_code == 200
+
+
+async def test_a_person_incident_and_certificate_may_arrive_in_one_bundle(pair: Pair) -> None:
+    """The checks see the other records of the same write job."""
+    pdata = cr.record(
+        "acuerdo-personal-data",
+        salt="2" * 32,
+        given_names="Eva",
+        family_names="Sosa",
+        date_of_birth="1992-03-04",
+        nationalities=["USA"],
+    )
+    member = cr.person("USA") | {"personal_data_ref": pdata["id"]}
+    incident = cr.incident(
+        [cr.suspect(member["id"], **({"host": True, "sending": True} | BOTH_LAWS))]
+    )
+    cert = cr.certificate(incident, member["id"], True, cr.T0)
+    r = await pair.post("registrar", pdata, member, incident, cert)
+    assert r.status_code == 201, r.text
+    accused = (await _decision(pair, incident["id"]))["accused"][0]
+    assert (accused["jurisdiction"], accused["primary"]) == ("concurrent", SENDING)

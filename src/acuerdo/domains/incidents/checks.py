@@ -16,7 +16,7 @@ from acuerdo.agreement.schema import Basis
 from acuerdo.domains.incidents import records as rt
 from acuerdo.domains.incidents.claims import currency_name
 from acuerdo.domains.incidents.decision import CaseDecision, decide_case
-from acuerdo.domains.incidents.jurisdiction import AccusedDecision
+from acuerdo.domains.incidents.jurisdiction import AccusedDecision, PersonFacts
 from acuerdo.domains.incidents.loading import LedgerSource, current, load_case, person_facts
 from acuerdo.domains.incidents.records import CaseRecord
 from acuerdo.domains.incidents.timers import Obligation
@@ -99,6 +99,9 @@ async def _case(
             records.append(_as_record(node, d, now))
     ids = [str(e["person_ref"]) for e in incident.body["persons"] if "person_ref" in e]
     persons = await person_facts(LedgerSource(node), ids)
+    for d in job:  # persons written in the same job as the answer
+        if d.object_type == rt.PERSON and d.object_id in ids and not d.revoked:
+            persons[d.object_id] = PersonFacts(str(d.obj["party"]), str(d.obj["category"]))
     return decide_case(node.agreement, incident, records, persons, now)
 
 
