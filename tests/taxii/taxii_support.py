@@ -21,6 +21,7 @@ import uvicorn
 from taxii2client.v21 import ApiRoot, Collection, Server
 
 from acuerdo.api.app import create_app
+from acuerdo.ledger.types import BY_NAME
 from acuerdo.markings import TLP, TLP2_MARKING_IDS, recipients_marking_definition
 from acuerdo.node import Node, init_node
 from acuerdo.settings import Settings
@@ -182,3 +183,13 @@ def indicator(n: int = 0, **props: Any) -> dict[str, Any]:
 
 def envelope(objs: list[dict[str, Any]]) -> dict[str, Any]:
     return {"objects": objs}
+
+
+def covered_person() -> dict[str, Any]:
+    """An agreement record: never intelligence, refused by every TAXII collection."""
+    return sdo(
+        "acuerdo-covered-person",
+        extensions={BY_NAME["acuerdo-covered-person"].extension_id: {"extension_type": "new-sdo"}},
+        category="member-of-force",
+        personal_data_ref=f"acuerdo-personal-data--{uuid.uuid4()}",
+    )

@@ -16,6 +16,7 @@ from typing import Any
 
 from acuerdo.api.taxii.collections import CollectionView
 from acuerdo.ledger.record import Draft, RecordError
+from acuerdo.ledger.types import BY_NAME
 from acuerdo.ledger.writes import WriteRefused
 from acuerdo.node import Node
 from acuerdo.release import RecordKind
@@ -26,6 +27,7 @@ WRITERS = {
     RecordKind.REFERENCE: ("admin",),
 }
 BATCH = 500
+AGREEMENT_ELSEWHERE = "never intelligence: write it through /api/v1/records"
 
 
 @dataclass(frozen=True)
@@ -56,10 +58,7 @@ def _identify(obj: Any, index: int) -> tuple[str, str]:
 def _refusal(d: Draft, user: User, view: CollectionView) -> str | None:
     """Why this collection does not take this object from this user, or None."""
     if d.kind in (RecordKind.AGREEMENT, RecordKind.PERSONAL):
-        return (
-            f"{d.object_type} is an agreement record, never intelligence: write it through "
-            "/api/v1/records"
-        )
+        return f"{d.object_type} is an agreement record, {AGREEMENT_ELSEWHERE}"
     allowed = WRITERS[d.kind]
     if not user.has_any(allowed):
         return f"writing {d.object_type} needs one of the roles {', '.join(allowed)}"
@@ -82,6 +81,10 @@ def check_objects(
     failures: list[Outcome] = []
     for i, obj in enumerate(objs, start=first_index):
         oid, version = _identify(obj, i)
+        if isinstance(obj, dict) and obj.get("type") in BY_NAME:
+            message = f"{obj['type']} is an agreement record, {AGREEMENT_ELSEWHERE}"
+            failures.append(Outcome(oid, version, False, message))
+            continue
         try:
             draft = node.prepare(obj)
         except RecordError as exc:
