@@ -143,20 +143,22 @@ async def test_some_invalid_objects_the_valid_ones_stored_each_failure_listed(
     bad_time["created"] = "2026-02-30T00:00:00Z"
     wrong_id = indicator(104, id="indicator--not-a-uuid")
     person = covered_person()
-    objs = [good[0], no_pattern, bad_time, "not an object", wrong_id, person, good[1]]
+    bad_pattern = indicator(105, pattern="[ipv4-addr:value = ]")
+    objs = [good[0], no_pattern, bad_time, "not an object", wrong_id, person, bad_pattern, good[1]]
     before, _ = await counts(live)
     r = await post(client, url, json.dumps({"objects": objs}).encode())
     assert r.status_code == 202, r.text
     status = r.json()
-    assert status["status"] == "complete" and status["total_count"] == 7
+    assert status["status"] == "complete" and status["total_count"] == 8
     assert {s["id"] for s in status["successes"]} == {g["id"] for g in good}
     failures = {f["id"]: f["message"] for f in status["failures"]}
-    assert status["failure_count"] == 5 == len(failures)
+    assert status["failure_count"] == 6 == len(failures)
     assert "modified is required" in failures[no_pattern["id"]]
     assert "created" in failures[bad_time["id"]]
     assert "must be a JSON object" in failures["objects[3]"]
     assert "not-a-uuid" in failures[wrong_id["id"]]
     assert "agreement record" in failures[person["id"]]
+    assert "pattern" in failures[bad_pattern["id"]]
     assert (await counts(live))[0] == before + 2  # the two valid ones, nothing else
     for g in good:
         got = await client.get(f"{url}/objects/{g['id']}/")

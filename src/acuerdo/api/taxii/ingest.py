@@ -73,10 +73,12 @@ def node_party_missing(view: CollectionView, d: Draft) -> bool:
     return d.holder not in view.origins
 
 
-def check_objects(
+async def check_objects(
     node: Node, user: User, view: CollectionView, objs: Sequence[Any], first_index: int
 ) -> tuple[list[tuple[Any, Draft]], list[Outcome]]:
-    """Prepare each object; the valid ones with their drafts, and a failure for each other."""
+    """Check each object alone (the ledger's rules, then its type's checks: STIX validity,
+    the agreement's rule on unmarked intelligence); the valid ones with their drafts, and a
+    failure naming the property and rule for each other."""
     valid: list[tuple[Any, Draft]] = []
     failures: list[Outcome] = []
     for i, obj in enumerate(objs, start=first_index):
@@ -87,6 +89,8 @@ def check_objects(
             continue
         try:
             draft = node.prepare(obj)
+            for check in node.checks.get(draft.object_type, ()):
+                await check(node, draft, (draft,))
         except RecordError as exc:
             failures.append(Outcome(oid, version, False, str(exc)))
             continue
