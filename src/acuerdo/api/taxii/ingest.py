@@ -73,12 +73,14 @@ def node_party_missing(view: CollectionView, d: Draft) -> bool:
     return d.holder not in view.origins
 
 
-async def check_objects(
+def check_objects(
     node: Node, user: User, view: CollectionView, objs: Sequence[Any], first_index: int
 ) -> tuple[list[tuple[Any, Draft]], list[Outcome]]:
-    """Check each object alone (the ledger's rules, then its type's checks: STIX validity,
-    the agreement's rule on unmarked intelligence); the valid ones with their drafts, and a
-    failure naming the property and rule for each other."""
+    """Check each object alone against the ledger's rules, the writer's role and the view;
+    the valid ones with their drafts, and a failure naming the rule for each other.
+
+    The type's own checks (STIX validity, patterns) run in `Node.write`; `write_valid`
+    runs them one object at a time only when a batch is refused."""
     valid: list[tuple[Any, Draft]] = []
     failures: list[Outcome] = []
     for i, obj in enumerate(objs, start=first_index):
@@ -89,8 +91,6 @@ async def check_objects(
             continue
         try:
             draft = node.prepare(obj)
-            for check in node.checks.get(draft.object_type, ()):
-                await check(node, draft, (draft,))
         except RecordError as exc:
             failures.append(Outcome(oid, version, False, str(exc)))
             continue
@@ -103,13 +103,37 @@ async def check_objects(
 
 
 def _success(d: Draft, duplicate: bool) -> Outcome:
-    version = d.version_key[2:] if d.version_key.startswith("t:") else ""
     message = "already held: the same version" if duplicate else "written"
-    return Outcome(d.object_id, version, True, message)
+    return Outcome(d.object_id, _version(d), True, message)
 
 
-async def write_valid(node: Node, user: User, items: Sequence[tuple[Any, Draft]]) -> list[Outcome]:
-    """Write the checked objects; a refused batch is halved until each refusal is alone."""
+async def _type_checks(
+    node: Node, items: Sequence[tuple[Any, Draft]]
+) -> tuple[list[tuple[Any, Draft]], list[Outcome]]:
+    """Each object's type checks on their own: who passes, and a failure for each other."""
+    passed: list[tuple[Any, Draft]] = []
+    failures: list[Outcome] = []
+    for obj, d in items:
+        try:
+            for check in node.checks.get(d.object_type, ()):
+                await check(node, d, (d,))
+        except RecordError as exc:
+            failures.append(Outcome(d.object_id, _version(d), False, str(exc)))
+        else:
+            passed.append((obj, d))
+    return passed, failures
+
+
+def _version(d: Draft) -> str:
+    return d.version_key[2:] if d.version_key.startswith("t:") else ""
+
+
+async def write_valid(
+    node: Node, user: User, items: Sequence[tuple[Any, Draft]], *, isolated: bool = False
+) -> list[Outcome]:
+    """Write the checked objects as one job. When it is refused, each object's type checks
+    run alone (one pass), and what passes is halved until each writer refusal stands alone:
+    valid input pays for one validation, invalid input for finding its culprits."""
     if not items:
         return []
     try:
@@ -118,14 +142,16 @@ async def write_valid(node: Node, user: User, items: Sequence[tuple[Any, Draft]]
         )
     except (RecordError, WriteRefused) as exc:
         if len(items) == 1:
-            d = items[0][1]
             message = exc.message if isinstance(exc, WriteRefused) else str(exc)
-            version = d.version_key[2:] if d.version_key.startswith("t:") else ""
-            return [Outcome(d.object_id, version, False, message)]
+            return [Outcome(items[0][1].object_id, _version(items[0][1]), False, message)]
+        failures: list[Outcome] = []
+        if not isolated:
+            items, failures = await _type_checks(node, items)
         half = len(items) // 2
         return [
-            *await write_valid(node, user, items[:half]),
-            *await write_valid(node, user, items[half:]),
+            *failures,
+            *await write_valid(node, user, items[:half], isolated=True),
+            *await write_valid(node, user, items[half:], isolated=True),
         ]
     by_id = {(d.object_id, d.version_key): d for _, d in items}
     return [_success(by_id[(a.object_id, a.version_key)], a.duplicate) for a in appended]

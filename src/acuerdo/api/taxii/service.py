@@ -68,7 +68,7 @@ class TaxiiService:
         while record.processed < record.total_count:
             start = record.processed
             chunk = record.objects[start : start + BATCH]
-            valid, failures = await check_objects(self.node, user, view, chunk, start)
+            valid, failures = check_objects(self.node, user, view, chunk, start)
             written = await write_valid(self.node, user, valid)
             await self.statuses.add(record, failures + written, start + len(chunk))
 
