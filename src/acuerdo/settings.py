@@ -71,6 +71,29 @@ class Settings(BaseSettings):
             "records are not listed (counted per reader, through the release gate)."
         ),
     )
+    taxii_collections: Path | None = Field(
+        default=None,
+        description=(
+            "YAML file of the TAXII collections this node serves (views over the ledger by type, "
+            "origin party and marking, with the roles that may read and write each); by "
+            "default one collection of all intelligence and one per party's intelligence."
+        ),
+    )
+    taxii_sync_objects: int = Field(
+        default=100,
+        ge=0,
+        le=100_000,
+        description=(
+            "A TAXII POST of at most this many objects is answered once processed; a larger "
+            "one is answered at once with a pending status resource and processed after."
+        ),
+    )
+    stream_heartbeat_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        le=3600,
+        description="Idle seconds after which a live stream sends a heartbeat comment.",
+    )
     demo: bool = Field(
         default=False,
         description="Demo mode: demo users with published passwords. Never for real data.",

@@ -26,6 +26,8 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 PASSWORD = "correct horse battery"
 PUBLIC = {"GET /health"}
+# Endless streams: their signed-in control is in tests/taxii (this client waits for the end).
+ENDLESS = {"GET /api/v1/stream"}
 
 
 h = module_harness("h")
@@ -109,6 +111,8 @@ def sample_body(method: str, path: str) -> dict[str, Any] | None:
         "/api/v1/activities/{object_id}/reports": {"summary": "done"},
         "/api/v1/authorisations": {},
         "/api/v1/calendar-tokens": {"label": "phone"},
+        # sent as application/json: refused 415 once signed in, as TAXII asks
+        "/taxii2/intel/collections/{collection_id}/objects/": {"objects": [indicator()]},
     }
     assert path in bodies, f"add a body that POST {path} accepts"
     return bodies[path]
@@ -126,5 +130,7 @@ async def test_every_route_but_health_needs_authentication(h: NodeHarness) -> No
             problem = assert_problem(r, 401)
             assert problem["type"] == "urn:acuerdo:problem:unauthenticated", (method, path)
             assert all(f in r.headers["www-authenticate"] for f in CHALLENGE), (method, path)
+        if f"{method} {path}" in ENDLESS:
+            continue
         signed_in = await h.client.request(method, url, json=body, headers=h.auth("admin"))
         assert signed_in.status_code not in (401, 403), (method, path, signed_in.text)

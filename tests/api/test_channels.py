@@ -21,9 +21,14 @@ from fastapi import FastAPI
 from test_bad_input import indicator
 
 from acuerdo.api.app import create_app
+from acuerdo.api.taxii.collections import COLLECTION_NAMESPACE
 from acuerdo.cli import main as cli_main
 from acuerdo.settings import Settings
 from conftest import NodeHarness
+
+TAXII_COLLECTION = "/taxii2/intel/collections/{collection_id}"
+TAXII_OBJECT = TAXII_COLLECTION + "/objects/{object_id}"
+TAXII_INTELLIGENCE = str(uuid.uuid5(COLLECTION_NAMESPACE, "intelligence"))
 
 RECORD_CHANNELS: dict[str, str] = {
     "GET /api/v1/records/{object_id}": "test_get_one_answers_withheld_like_absent",
@@ -54,9 +59,21 @@ RECORD_CHANNELS: dict[str, str] = {
     "GET /api/v1/joint-committee/report": "test_cases_leave_out_withheld_records",
     "acuerdo incident explain": "test_cases_leave_out_withheld_records",
     "acuerdo deadlines": "test_cases_leave_out_withheld_records",
+    f"GET {TAXII_COLLECTION}/objects/": "test_taxii_and_stream_leave_out_withheld_records",
+    f"GET {TAXII_COLLECTION}/manifest/": "test_taxii_and_stream_leave_out_withheld_records",
+    "GET /api/v1/stream": "test_taxii_and_stream_leave_out_withheld_records",
+    f"GET {TAXII_OBJECT}/": "test_taxii_object_answers_withheld_like_absent",
+    f"GET {TAXII_OBJECT}/versions/": "test_taxii_object_answers_withheld_like_absent",
+    "GET /taxii2/intel/status/{status_id}/": "test_taxii_status_is_the_requesters_alone",
 }
 
 NO_RECORDS: dict[str, str] = {
+    "GET /taxii2/": "TAXII discovery: the server's title and its API root's URL",
+    "GET /taxii2/intel/": "TAXII API root information: title, versions, size limit",
+    "GET /taxii2/intel/collections/": "the collections the user may read or write, no object",
+    f"GET {TAXII_COLLECTION}/": "one collection's description and the user's access to it",
+    f"POST {TAXII_COLLECTION}/objects/": "a status resource: ids and versions of objects sent",
+    f"DELETE {TAXII_OBJECT}/": "an empty 200; a withheld object answers 404 like an absent one",
     "GET /health": "liveness: a fixed {'status': 'ok'}",
     "GET /api/v1/agreement": "the adopted agreement file and its hash, not a ledger record",
     "GET /api/v1/keys": "this node's public keys and their root-signed certificates",
@@ -103,6 +120,8 @@ NO_RECORDS: dict[str, str] = {
 
 # Values for path parameters when a test has to call every route.
 PATH_SAMPLES = {
+    "collection_id": TAXII_INTELLIGENCE,
+    "status_id": str(uuid.uuid4()),
     "object_id": f"indicator--{uuid.uuid4()}",
     "question": "coverage",
     "card_record_id": f"acuerdo-status-card--{uuid.uuid4()}",

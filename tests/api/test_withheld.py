@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,7 @@ from test_bad_input import (
     sdo,
 )
 
+from acuerdo.api.taxii.collections import COLLECTION_NAMESPACE
 from acuerdo.cli import main as cli_main
 from acuerdo.ledger.tables import audit, ledger
 from acuerdo.ledger.types import BY_NAME
@@ -758,3 +760,105 @@ async def test_cases_leave_out_withheld_records(scene: Scene) -> None:
             _cli, home, "incident", "explain", absent, "--user", user
         )
         assert (code, out.replace(hidden[1], "<id>")) == (code2, out2.replace(absent, "<id>"))
+
+
+# --- TAXII 2.1 and live streams ---------------------------------------------------------------
+
+TAXII_INTEL = "/taxii2/intel/collections/" + str(uuid.uuid5(COLLECTION_NAMESPACE, "intelligence"))
+TAXII_READERS = ("admin", "analyst", "viewer")  # the default collections' readers
+
+
+async def taxii_walk(h: NodeHarness, user: str, what: str) -> set[str]:
+    """Every id on every page of the intelligence collection's objects or manifest."""
+    ids: set[str] = set()
+    params: dict[str, str] = {"limit": "5", "match[version]": "all"}
+    while True:
+        r = await h.client.get(f"{TAXII_INTEL}/{what}/", params=params, headers=h.auth(user))
+        assert r.status_code == 200, r.text
+        page = r.json()
+        ids.update(o["id"] for o in page.get("objects", []))
+        if not page["more"]:
+            return ids
+        params["next"] = page["next"]
+
+
+async def stream_ids(h: NodeHarness, user: str) -> set[str]:
+    """Every version on the user's live stream so far (replayed from the start, not followed)."""
+    r = await h.client.get(
+        "/api/v1/stream", params={"replay": "true", "follow": "false"}, headers=h.auth(user)
+    )
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+    data = [line[6:] for line in r.text.splitlines() if line.startswith("data: ")]
+    return {json.loads(d)["id"] for d in data}
+
+
+@covers(
+    "GET /taxii2/intel/collections/{collection_id}/objects/",
+    "GET /taxii2/intel/collections/{collection_id}/manifest/",
+    "GET /api/v1/stream",
+)
+@pytest.mark.parametrize("user", sorted(USERS))
+async def test_taxii_and_stream_leave_out_withheld_records(scene: Scene, user: str) -> None:
+    """No page of TAXII objects or manifests, and no stream event, carries a withheld record."""
+    h = scene.h
+    hidden = {c.object_id for c in scene.cases.values() if user in c.withheld_from}
+    shown = {c.object_id for c in scene.cases.values() if user in c.visible_to}
+    streamed = await stream_ids(h, user)
+    assert not streamed & hidden
+    # the control: what the user may see is streamed, but personal data (audited API only)
+    assert {i for i in shown if not i.startswith("acuerdo-personal-data--")} <= streamed
+    if user not in TAXII_READERS:
+        r = await h.client.get(f"{TAXII_INTEL}/objects/", headers=h.auth(user))
+        assert r.status_code == 404  # no access to the collection at all
+        return
+    for what in ("objects", "manifest"):
+        ids = await taxii_walk(h, user, what)
+        assert ids and not ids & hidden, (what, ids & hidden)
+        intel = {i for i in shown if not i.startswith("acuerdo-")}
+        assert intel <= ids  # the control: intelligence the user may see is there
+
+
+@covers(
+    "GET /taxii2/intel/collections/{collection_id}/objects/{object_id}/",
+    "GET /taxii2/intel/collections/{collection_id}/objects/{object_id}/versions/",
+)
+@pytest.mark.parametrize("case_name", CASES)
+async def test_taxii_object_answers_withheld_like_absent(scene: Scene, case_name: str) -> None:
+    h, case = scene.h, scene.cases[case_name]
+    absent = new_id(case.type)
+    for suffix in ("", "versions/"):
+        for user in sorted(case.withheld_from & set(TAXII_READERS)):
+            got = await h.client.get(
+                f"{TAXII_INTEL}/objects/{case.object_id}/{suffix}", headers=h.auth(user)
+            )
+            none = await h.client.get(
+                f"{TAXII_INTEL}/objects/{absent}/{suffix}", headers=h.auth(user)
+            )
+            same_answer(got, none, case.object_id, absent)
+        for user in sorted(case.visible_to & set(TAXII_READERS)):  # the control
+            got = await h.client.get(
+                f"{TAXII_INTEL}/objects/{case.object_id}/{suffix}", headers=h.auth(user)
+            )
+            assert got.status_code == 200, (user, got.text)
+
+
+@covers("GET /taxii2/intel/status/{status_id}/")
+async def test_taxii_status_is_the_requesters_alone(scene: Scene) -> None:
+    """Another user's status resource answers like one that never existed."""
+    h = scene.h
+    bad = {"objects": [{"type": "indicator", "id": "not-an-id"}]}  # fails: writes nothing
+    taxii = "application/taxii+json;version=2.1"
+    r = await h.client.post(
+        f"{TAXII_INTEL}/objects/",
+        content=json.dumps(bad),
+        headers={**h.auth("analyst"), "Content-Type": taxii},
+    )
+    assert r.status_code == 202, r.text
+    sid = r.json()["id"]
+    mine = await h.client.get(f"/taxii2/intel/status/{sid}/", headers=h.auth("analyst"))
+    assert mine.status_code == 200 and mine.json()["failure_count"] == 1  # the control
+    absent = str(uuid.uuid4())
+    for user in sorted(ALL_USERS - {"analyst"}):
+        got = await h.client.get(f"/taxii2/intel/status/{sid}/", headers=h.auth(user))
+        none = await h.client.get(f"/taxii2/intel/status/{absent}/", headers=h.auth(user))
+        same_answer(got, none, sid, absent)

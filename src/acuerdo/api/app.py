@@ -7,8 +7,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from acuerdo import __version__
-from acuerdo.api import problems
+from acuerdo import __version__, streams
+from acuerdo.api import problems, taxii
 from acuerdo.api.routes import (
     activities,
     agreement,
@@ -34,13 +34,17 @@ def create_app(settings: Settings, *, node: Node | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if node is not None:
             app.state.node = node
-            yield
+            try:
+                yield
+            finally:
+                await taxii.shutdown(app)
             return
         opened = await Node.open(settings)
         app.state.node = opened
         try:
             yield
         finally:
+            await taxii.shutdown(app)
             await opened.close()
 
     app = FastAPI(
@@ -59,4 +63,6 @@ def create_app(settings: Settings, *, node: Node | None = None) -> FastAPI:
     modules = (health, agreement, records, imports, personnel, cards, keys, docs, intel)
     for module in (*modules, activities, incidents, joint_committee):
         app.include_router(module.router)
+    taxii.install(app)
+    streams.install(app)
     return app

@@ -163,3 +163,20 @@ api_tokens = Table(
     Column("created_at", String(32), nullable=False),
     Column("revoked", Boolean, nullable=False, default=False),
 )
+
+# TAXII 2.1 status resources (spec 4.3): the outcome of each object of a POST, kept across
+# restarts. Not a record: a receipt for one requester, updated while its POST is processed.
+# `envelope` holds the objects still to process, so a restarted node resumes them.
+taxii_status = Table(
+    "taxii_status",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("requester", String(80), nullable=False),  # "PARTY:user", the only reader
+    Column("api_root", String(64), nullable=False),
+    Column("collection_id", String(36), nullable=False),
+    Column("request_timestamp", String(32), nullable=False),
+    Column("status", String(16), nullable=False),  # pending / complete
+    Column("total_count", Integer, nullable=False),
+    Column("outcomes", Text, nullable=False),  # JSON {"successes": [...], "failures": [...]}
+    Column("envelope", LargeBinary, nullable=True),  # objects not yet processed
+)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -94,8 +94,12 @@ class WriterContext:
     catalog: MarkingCatalog
     party_identities: frozenset[str] = frozenset()
     projectors: list[Projector] = field(default_factory=list)
+    # Called after every commit (live streams wake on it and read what was committed).
+    commit_listeners: list[Callable[[], None]] = field(default_factory=list)
 
     def after_commit(self, definitions: Sequence[dict[str, object]]) -> None:
         """Marking definitions committed in this transaction become known to the gate."""
         if definitions:
             self.catalog = extend_catalog(self.catalog, definitions)
+        for listener in self.commit_listeners:
+            listener()
