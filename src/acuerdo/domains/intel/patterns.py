@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 _WS = "[ \t\r\n\x0b\x0c\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+"
@@ -355,9 +356,18 @@ class _Parser:
 
 
 def parse_pattern(text: str) -> Pattern:
-    """Parse a STIX 2.1 pattern; raise PatternError saying what is wrong and where."""
+    """Parse a STIX 2.1 pattern; raise PatternError saying what is wrong and where.
+
+    Results are cached (a parsed pattern is immutable): ingest parses an indicator's pattern
+    to validate it and again, in the same transaction, to index its observables.
+    """
     if not isinstance(text, str):
         raise PatternError("a pattern must be a string", 0)
+    return _parse(text)
+
+
+@lru_cache(maxsize=4096)
+def _parse(text: str) -> Pattern:
     if len(text) > 100_000:
         raise PatternError("the pattern is longer than 100,000 characters", 100_000)
     at = 0
@@ -366,6 +376,11 @@ def parse_pattern(text: str) -> Pattern:
     if not text.startswith("[", at):
         raise PatternError("a pattern starts with '[' (after any '('): brackets are missing", at)
     return _Parser(text).pattern()
+
+
+def clear_cache() -> None:
+    """Forget parsed patterns (benchmarks measure parsing, not the cache)."""
+    _parse.cache_clear()
 
 
 def validate_pattern(text: str) -> list[str]:
