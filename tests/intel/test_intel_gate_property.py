@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import release_model as model
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import release_model as model
 from acuerdo.domains.intel.correlation import correlations_of
 from acuerdo.ledger.keys import KeyPurpose
 from acuerdo.ledger.record import RecordError, prepare
@@ -174,8 +174,11 @@ async def _world(tmp_path: Path, database_url: str | None, loop: Any) -> World:
         node = pry if name == "oficial" else usa
         party = node.agreement.party(node.party)
         assert party is not None
-        users[name] = await add_user(usa.engines.writer, party=node.party, name=name,
-                                     agency=party.agencies[0].id, roles=[role], password=None)  # fmt: skip
+        agency = party.agencies[0].id
+        users[name] = await add_user(
+            usa.engines.writer, party=node.party, name=name, agency=agency, roles=[role],
+            password=None,
+        )  # fmt: skip
     defs: dict[tuple[str, int], dict[str, Any]] = {}
     meanings: dict[str, model.ModelMarking] = {}
     for i, parties in enumerate(REL_TO):
