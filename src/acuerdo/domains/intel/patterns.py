@@ -366,8 +366,34 @@ def parse_pattern(text: str) -> Pattern:
     return _parse(text)
 
 
+# The shape of most indicators' patterns: one comparison of one property with a string,
+# `[type:property = 'value']`. Matched whole by one expression and built directly; anything
+# else (and anything this might misread: keywords, other whitespace, comments) goes to the
+# full parser. tests/intel/test_intel_patterns.py checks both give the same result.
+_SPACE = "[ \t\r\n]*"
+_SIMPLE = re.compile(
+    f"{_SPACE}\\[{_SPACE}([a-zA-Z_][a-zA-Z0-9_-]*){_SPACE}:{_SPACE}([a-zA-Z_][a-zA-Z0-9_]*)"
+    f"{_SPACE}(==|=|!=){_SPACE}'((?:[^'\\\\]|\\\\['\\\\])*)'{_SPACE}\\]{_SPACE}"
+)
+_RESERVED = KEYWORDS | {"true", "false"}
+
+
+def _simple(text: str) -> Pattern | None:
+    m = _SIMPLE.fullmatch(text)
+    if m is None:
+        return None
+    otype, prop, op, value = m.groups()
+    if otype in _RESERVED or prop in _RESERVED:
+        return None
+    value = _unquote(f"'{value}'")
+    return Pattern((Comparison(otype, (prop,), op, False, value),), 1, ())
+
+
 @lru_cache(maxsize=4096)
 def _parse(text: str) -> Pattern:
+    simple = _simple(text)
+    if simple is not None:
+        return simple
     if len(text) > 100_000:
         raise PatternError("the pattern is longer than 100,000 characters", 100_000)
     at = 0
