@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from stix2patterns.validator import validate as reference_validate
 
-from acuerdo.domains.intel.patterns import STAR, PatternError, parse_pattern
+from acuerdo.domains.intel.patterns import STAR, PatternError, _Parser, _simple, parse_pattern
 
 SHA256 = "aec070645fe53ee3b3763059376134f058cc337247c978add178b6ccdfb0019f"
 VALID = [
@@ -154,3 +154,32 @@ _PIECES = [
 def test_random_token_sequences_agree(pieces: list[str]) -> None:
     pattern = "".join(pieces)
     assert _ours(pattern) == _reference(pattern), pattern
+
+
+# The fast path for one-comparison patterns must give what the full parser gives.
+_WS = st.sampled_from(["", " ", "\t", "\n", "\x0b", "\u2000"])
+_SHAPE = st.tuples(
+    _WS, st.sampled_from(["a", "ipv4-addr", "AND", "true", "x-", "_a", "IN", "1a", "a.b"]),
+    _WS, st.sampled_from(["value", "AND", "true", "NOT", "c-d", "_x", "hashes", "'q'"]),
+    _WS, st.sampled_from(["=", "==", "!=", "<>", "<"]),
+    _WS, st.sampled_from(["'x'", "'it\\'s'", "'a\\\\b'", "'a\\nb'", "''", "'open", "'é'", "1"]),
+    _WS,
+)  # fmt: skip
+
+
+def _full(text: str) -> object:
+    try:
+        return _Parser(text).pattern()
+    except PatternError:
+        return None
+
+
+@settings(max_examples=400, deadline=None)
+@given(_SHAPE)
+def test_the_one_comparison_fast_path_agrees_with_the_full_parser(parts: tuple[str, ...]) -> None:
+    s0, otype, s1, prop, s2, op, s3, value, s4 = parts
+    text = f"{s0}[{s1}{otype}:{prop}{s2}{op}{s3}{value}{s4}]"
+    fast = _simple(text)
+    if fast is not None:
+        assert fast == _full(text), text
+    assert _ours(text) == _reference(text), text

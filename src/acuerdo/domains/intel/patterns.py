@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 _WS = "[ \t\r\n\x0b\x0c\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+"
@@ -355,9 +356,44 @@ class _Parser:
 
 
 def parse_pattern(text: str) -> Pattern:
-    """Parse a STIX 2.1 pattern; raise PatternError saying what is wrong and where."""
+    """Parse a STIX 2.1 pattern; raise PatternError saying what is wrong and where.
+
+    Results are cached (a parsed pattern is immutable): ingest parses an indicator's pattern
+    to validate it and again, in the same transaction, to index its observables.
+    """
     if not isinstance(text, str):
         raise PatternError("a pattern must be a string", 0)
+    return _parse(text)
+
+
+# The shape of most indicators' patterns: one comparison of one property with a string,
+# `[type:property = 'value']`. Matched whole by one expression and built directly; anything
+# else (and anything this might misread: keywords, other whitespace, comments) goes to the
+# full parser. tests/intel/test_intel_patterns.py checks both give the same result.
+_SPACE = "[ \t\r\n]*"
+_SIMPLE = re.compile(
+    f"{_SPACE}\\[{_SPACE}([a-zA-Z_][a-zA-Z0-9_-]*){_SPACE}:{_SPACE}([a-zA-Z_][a-zA-Z0-9_]*)"
+    f"{_SPACE}(==|=|!=){_SPACE}'((?:[^'\\\\]|\\\\['\\\\])*)'{_SPACE}\\]{_SPACE}"
+)
+_RESERVED = KEYWORDS | {"true", "false"}
+
+
+def _simple(text: str) -> Pattern | None:
+    m = _SIMPLE.fullmatch(text)
+    if m is None:
+        return None
+    otype, prop, op, value = m.groups()
+    if otype in _RESERVED or prop in _RESERVED:
+        return None
+    value = _unquote(f"'{value}'")
+    return Pattern((Comparison(otype, (prop,), op, False, value),), 1, ())
+
+
+@lru_cache(maxsize=4096)
+def _parse(text: str) -> Pattern:
+    simple = _simple(text)
+    if simple is not None:
+        return simple
     if len(text) > 100_000:
         raise PatternError("the pattern is longer than 100,000 characters", 100_000)
     at = 0
@@ -366,6 +402,11 @@ def parse_pattern(text: str) -> Pattern:
     if not text.startswith("[", at):
         raise PatternError("a pattern starts with '[' (after any '('): brackets are missing", at)
     return _Parser(text).pattern()
+
+
+def clear_cache() -> None:
+    """Forget parsed patterns (benchmarks measure parsing, not the cache)."""
+    _parse.cache_clear()
 
 
 def validate_pattern(text: str) -> list[str]:

@@ -92,8 +92,8 @@ def validate_object(obj: Any) -> list[Problem]:
         problems.append(Problem(name, "id", "must be '<type>--<lowercase uuid>'"))
     elif m.group("type") != otype:
         problems.append(Problem(name, "id", f"does not match type {otype!r}"))
-    for prop in spec.required:
-        if prop not in obj:
+    if not spec.required <= obj.keys():
+        for prop in sorted(spec.required - obj.keys()):
             problems.append(Problem(name, prop, f"is required on {_a(otype)}"))
     props = spec.props
     toplevel = False
