@@ -8,9 +8,10 @@ arrived in: the two nodes' records interleave differently on each side.
 The rule, in one place (tests/presence_model.py restates it independently):
 
 1. Events are sorted by (instant, arrival before departure, record id); revoked ones drop out.
-2. Consecutive events of the same direction within MATCH_WINDOW of the first one are one
-   crossing: a notified movement and the host's confirmation of it, or a host-only record
-   and a notification that came late.
+2. Consecutive events of the same direction within the match window of the first one are
+   one crossing: a notified movement and the host's confirmation of it, or a host-only
+   record and a notification that came late. The window is the agreement's parameter
+   `movement-match-window` (hours; MATCH_WINDOW when a file declares none).
 3. A crossing is *notified* when any of its events is a movement or a confirmation naming a
    movement; an arrival crossing that is not is a *host-only arrival*.
 4. An arrival opens a stay; a departure closes the open stay. An arrival while a stay is open
@@ -24,7 +25,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from acuerdo.agreement import Agreement
+
 MATCH_WINDOW = timedelta(hours=24)
+MATCH_WINDOW_PARAMETER = "movement-match-window"
 _RANK = {"arrival": 0, "departure": 1}
 
 
@@ -72,24 +76,36 @@ def instant(at: str) -> datetime:
     return datetime.strptime(at, "%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def crossings(events: Iterable[Event]) -> list[_Crossing]:
+def match_window(agreement: Agreement) -> timedelta:
+    """The agreement's window for matching records of one crossing (rule 2)."""
+    try:
+        parameter = agreement.parameter(MATCH_WINDOW_PARAMETER)
+    except KeyError:
+        return MATCH_WINDOW
+    minutes = {"hours": 60, "minutes": 1, "calendar-days": 1440}.get(parameter.unit)
+    if minutes is None:
+        raise ValueError(f"{MATCH_WINDOW_PARAMETER} must be in hours, minutes or calendar-days")
+    return timedelta(minutes=float(parameter.value) * minutes)
+
+
+def crossings(events: Iterable[Event], window: timedelta = MATCH_WINDOW) -> list[_Crossing]:
     """Events grouped into border crossings (rules 1 and 2)."""
     out: list[_Crossing] = []
     for e in sorted(events, key=lambda e: (e.at, _RANK[e.direction], e.event_id)):
         t = instant(e.at)
         last = out[-1] if out else None
-        if last is not None and last.direction == e.direction and t - last.first <= MATCH_WINDOW:
+        if last is not None and last.direction == e.direction and t - last.first <= window:
             last.events.append(e)
             continue
         out.append(_Crossing(e.direction, t, e.at, [e]))
     return out
 
 
-def derive_stays(events: Iterable[Event]) -> list[Stay]:
+def derive_stays(events: Iterable[Event], window: timedelta = MATCH_WINDOW) -> list[Stay]:
     """A person's stays from all their current, unrevoked events (rules 3 and 4)."""
     stays: list[Stay] = []
     open_stay: Stay | None = None
-    for c in crossings(events):
+    for c in crossings(events, window):
         if c.direction == "arrival":
             if open_stay is not None:
                 open_stay.departure_unrecorded = True

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Hashable, Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
@@ -22,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from acuerdo.agreement import Agreement
 from acuerdo.domains.personnel.coverage import PERSON, PERSONAL, CoverageDecision, decide, facts_key
-from acuerdo.domains.personnel.presence import Event, derive_stays
+from acuerdo.domains.personnel.presence import Event, derive_stays, match_window
 from acuerdo.domains.personnel.projection_rows import (
     chunks,
     current_bodies,
@@ -80,6 +81,7 @@ class PersonnelProjector:
 
     def __init__(self, agreement: Agreement) -> None:
         self.agreement = agreement
+        self.window = match_window(agreement)
         # Decisions by the facts they rest on: thousands of imported persons share a few.
         self._decisions: dict[Hashable, CoverageDecision] = {}
 
@@ -102,7 +104,7 @@ class PersonnelProjector:
         known = newest_of_batch(of[PERSON] + of[PERSONAL])
         await self._decide(conn, sorted(decide_for), known)
         await _windows(conn, sorted(window_for))
-        await _stays(conn, sorted(stays_for))
+        await _stays(conn, sorted(stays_for), self.window)
 
     def _person_values(self, p: Projected) -> dict[str, Any]:
         o = p.draft.obj
@@ -259,7 +261,7 @@ async def _windows(conn: AsyncConnection, person_ids: Sequence[str]) -> None:
         await conn.execute(stmt, rows)
 
 
-async def _stays(conn: AsyncConnection, person_ids: Sequence[str]) -> None:
+async def _stays(conn: AsyncConnection, person_ids: Sequence[str], window: timedelta) -> None:
     """Each person's stays, derived again from all their current events."""
     e, S = personnel_events, personnel_stays
     cols = (e.c.person_id, e.c.event_id, e.c.notified, e.c.direction, e.c.at, e.c.port)
@@ -271,7 +273,7 @@ async def _stays(conn: AsyncConnection, person_ids: Sequence[str]) -> None:
         rows = [
             {"person_id": pid, **s.__dict__}
             for pid in chunk
-            for s in derive_stays(events.get(pid, ()))
+            for s in derive_stays(events.get(pid, ()), window)
         ]
         await conn.execute(delete(S).where(S.c.person_id.in_(chunk)))
         if rows:
