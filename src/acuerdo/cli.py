@@ -338,3 +338,8 @@ main.add_command(intel)
 from acuerdo.activities_cli import activity  # noqa: E402 (registered after the core commands)
 
 main.add_command(activity)
+
+from acuerdo.equipment_cli import customs, transfer  # noqa: E402 (registered after the core commands)
+
+main.add_command(customs)
+main.add_command(transfer)

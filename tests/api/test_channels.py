@@ -46,6 +46,25 @@ RECORD_CHANNELS: dict[str, str] = {
     "GET /api/v1/activities/places": "test_activities_leave_out_withheld_records",
     "GET /api/v1/activities/calendar.ics": "test_activities_leave_out_withheld_records",
     "acuerdo activity list": "test_activities_leave_out_withheld_records",
+    "GET /api/v1/customs/declarations": "test_equipment_views_leave_out_withheld_records",
+    "GET /api/v1/customs/declarations/{declaration_id}": (
+        "test_equipment_views_leave_out_withheld_records"
+    ),
+    "GET /api/v1/customs/declarations/{declaration_id}/certificate": (
+        "test_equipment_views_leave_out_withheld_records"
+    ),
+    "GET /api/v1/customs/temporary-imports": "test_equipment_views_leave_out_withheld_records",
+    "GET /api/v1/craft-movements": "test_equipment_views_leave_out_withheld_records",
+    "GET /api/v1/frequency-requests": "test_equipment_views_leave_out_withheld_records",
+    "GET /api/v1/transfers": "test_equipment_views_leave_out_withheld_records",
+    "GET /api/v1/transfers/{programme_id}": "test_equipment_views_leave_out_withheld_records",
+    "GET /api/v1/transfers/{programme_id}/gantt.{fmt}": (
+        "test_equipment_views_leave_out_withheld_records"
+    ),
+    "acuerdo customs list": "test_equipment_views_leave_out_withheld_records",
+    "acuerdo customs certificate": "test_equipment_views_leave_out_withheld_records",
+    "acuerdo customs outstanding": "test_equipment_views_leave_out_withheld_records",
+    "acuerdo transfer status": "test_equipment_views_leave_out_withheld_records",
 }
 
 NO_RECORDS: dict[str, str] = {
@@ -90,6 +109,26 @@ NO_RECORDS: dict[str, str] = {
     "DELETE /api/v1/calendar-tokens/{token_id}": "no body (204) once the token is revoked",
     "acuerdo activity propose": "prints the id, version and hash of the activity written",
     "acuerdo activity decide": "prints the outcome and the id of the decision written",
+    "POST /api/v1/customs/declarations": "answers with the new declaration's id, number, hash",
+    "POST /api/v1/customs/declarations/{declaration_id}/decision": (
+        "answers with the decision's id and outcome; absent and withheld alike are 404"
+    ),
+    "POST /api/v1/craft-movements": "answers with the notification's id and hash",
+    "POST /api/v1/craft-movements/{movement_id}/acknowledgement": (
+        "answers with the acknowledgement's id; absent and withheld alike are 404"
+    ),
+    "POST /api/v1/frequency-requests": "answers with the request's id and hash",
+    "POST /api/v1/frequency-requests/{request_id}/assignment": (
+        "answers with the assignment's id and outcome; absent and withheld alike are 404"
+    ),
+    "POST /api/v1/transfers": "answers with the programme's id and hash",
+    "POST /api/v1/transfers/{programme_id}/milestones": (
+        "answers with the report's id; absent and withheld alike are 404"
+    ),
+    "acuerdo customs declare": "prints the new declaration's number and id",
+    "acuerdo customs decide": "prints the decision's id and the version it names",
+    "acuerdo transfer create": "prints the new programme's id",
+    "acuerdo transfer report": "prints the milestone report's id",
 }
 
 # Values for path parameters when a test has to call every route.
@@ -98,6 +137,11 @@ PATH_SAMPLES = {
     "question": "coverage",
     "card_record_id": f"acuerdo-status-card--{uuid.uuid4()}",
     "token_id": "999999",
+    "declaration_id": f"acuerdo-customs-declaration--{uuid.uuid4()}",
+    "movement_id": f"acuerdo-craft-movement--{uuid.uuid4()}",
+    "request_id": f"acuerdo-frequency-request--{uuid.uuid4()}",
+    "programme_id": f"acuerdo-transfer-programme--{uuid.uuid4()}",
+    "fmt": "svg",
 }
 
 

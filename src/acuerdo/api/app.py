@@ -13,7 +13,9 @@ from acuerdo.api.routes import (
     activities,
     agreement,
     cards,
+    customs,
     docs,
+    equipment,
     health,
     imports,
     intel,
@@ -55,6 +57,6 @@ def create_app(settings: Settings, *, node: Node | None = None) -> FastAPI:
         app.state.node = node
     problems.install(app)
     modules = (health, agreement, records, imports, personnel, cards, keys, docs, intel)
-    for module in (*modules, activities):
+    for module in (*modules, activities, customs, equipment):
         app.include_router(module.router)
     return app

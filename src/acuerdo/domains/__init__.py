@@ -28,3 +28,7 @@ def install_domains(node: Node) -> None:
     install_activity_checks(node)
     node.context.projectors.append(ActivityProjector(node.agreement))
     install_intel(node)
+
+    from acuerdo.domains.equipment import install_equipment
+
+    install_equipment(node)
