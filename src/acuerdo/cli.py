@@ -339,7 +339,12 @@ from acuerdo.activities_cli import activity  # noqa: E402 (registered after the 
 
 main.add_command(activity)
 
-from acuerdo.equipment_cli import customs, transfer  # noqa: E402 (registered after the core commands)
+from acuerdo.equipment_cli import (  # noqa: E402 (registered after the core commands)
+    customs,
+    programme_cmd,
+    transfer,
+)
 
 main.add_command(customs)
+main.add_command(programme_cmd)
 main.add_command(transfer)

@@ -287,3 +287,31 @@ def status_cmd(
 
 def _num(value: int | None) -> str:
     return "" if value is None else str(value)
+
+
+@click.command("programme")
+@click.argument("year", type=click.IntRange(2000, 2100))
+@USER
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="File to write: .csv or .pdf.",
+)
+@click.option("--lang", type=click.Choice(["es", "en"]), default="es", show_default=True)
+@click.pass_context
+def programme_cmd(ctx: click.Context, year: int, user_name: str, out: Path, lang: str) -> None:
+    """The annual programme of activities of YEAR, as CSV or as the PDF tabled in congress."""
+    from acuerdo.domains.equipment import programme as annual
+
+    if out.suffix not in (".csv", ".pdf"):
+        raise click.ClickException(f"{out}: write a .csv or a .pdf")
+
+    async def work(node: Node, user: User) -> bytes:
+        rows = await annual.annual_programme(node, user, year)
+        if out.suffix == ".csv":
+            return annual.to_csv(rows)
+        return annual.to_pdf(node, rows, year, lang)
+
+    out.write_bytes(_act(ctx, user_name, work))
+    click.echo(f"programme {year} written to {out}")

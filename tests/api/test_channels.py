@@ -65,6 +65,8 @@ RECORD_CHANNELS: dict[str, str] = {
     "acuerdo customs certificate": "test_equipment_views_leave_out_withheld_records",
     "acuerdo customs outstanding": "test_equipment_views_leave_out_withheld_records",
     "acuerdo transfer status": "test_equipment_views_leave_out_withheld_records",
+    "GET /api/v1/annual-programme/{year}.{fmt}": "test_equipment_views_leave_out_withheld_records",
+    "acuerdo programme": "test_equipment_views_leave_out_withheld_records",
 }
 
 NO_RECORDS: dict[str, str] = {
@@ -142,6 +144,7 @@ PATH_SAMPLES = {
     "request_id": f"acuerdo-frequency-request--{uuid.uuid4()}",
     "programme_id": f"acuerdo-transfer-programme--{uuid.uuid4()}",
     "fmt": "svg",
+    "year": "2026",
 }
 
 

@@ -702,6 +702,8 @@ def _cli(home: Path, *args: str) -> tuple[int, str]:
     "acuerdo customs certificate",
     "acuerdo customs outstanding",
     "acuerdo transfer status",
+    "GET /api/v1/annual-programme/{year}.{fmt}",
+    "acuerdo programme",
 )
 async def test_equipment_views_leave_out_withheld_records(scene: Scene, tmp_path: Path) -> None:
     """An equipment record the gate withholds (unmarked, taken in below the API) is in no
@@ -725,9 +727,25 @@ async def test_equipment_views_leave_out_withheld_records(scene: Scene, tmp_path
         r = await h.client.post(routes[rtype], json=body, headers=h.auth("registrar"))
         assert r.status_code == 201, r.text
         shown[rtype] = r.json()["id"]
+    place = {"name": "Mariscal Estigarribia", "region": "PY-19", "latitude": -22, "longitude": -60}
+    for target in (hidden, shown):
+        act = new_record("acuerdo-activity", {
+            "activity_type": "bilateral-training", "title": "Exercise", "purpose": "Training",
+            "lifecycle": "proposed", "start": "2026-09-01T12:00:00Z",
+            "end": "2026-09-02T12:00:00Z", "places": [place], "personnel_count": 4,
+        })  # fmt: skip
+        if target is hidden:
+            await ingest(h.node, act)
+        else:
+            await post(h, "registrar", act)
+        target["acuerdo-activity"] = act["id"]
     decl, prog = hidden["acuerdo-customs-declaration"], hidden["acuerdo-transfer-programme"]
     absent_decl, absent_prog = new_id("acuerdo-customs-declaration"), new_id(prog.split("--")[0])
-    lists = [*routes.values(), "/api/v1/customs/temporary-imports?today=2026-01-01"]
+    lists = [
+        *routes.values(),
+        "/api/v1/customs/temporary-imports?today=2026-01-01",
+        "/api/v1/annual-programme/2026.csv",
+    ]
     singles = [
         ("/api/v1/customs/declarations/{}", decl, absent_decl),
         ("/api/v1/customs/declarations/{}/certificate?lang=en", decl, absent_decl),
@@ -760,10 +778,13 @@ async def test_equipment_views_leave_out_withheld_records(scene: Scene, tmp_path
             ("customs", "list", "--user", user),
             ("customs", "outstanding", "--user", user, "--today", "2026-01-01"),
             ("transfer", "status", "--user", user, "--today", "2026-01-01", "--out-dir", str(out)),
+            ("programme", "2026", "--user", user, "--out", str(tmp_path / f"{user}.csv")),
         ):
             code, text = await asyncio.to_thread(_cli, home, *args)
             assert code == 0, text
             assert not any(i.split("--")[1][:8] in text for i in hidden.values()), (user, args)
+        written = (tmp_path / f"{user}.csv").read_text("utf-8-sig")
+        assert hidden["acuerdo-activity"] not in written and shown["acuerdo-activity"] in written
         pictures = sorted(p.name for p in out.iterdir())
         assert not any(prog.split("--")[1][:8] in p for p in pictures) and pictures, pictures
         cert = ("customs", "certificate", "--user", user, "--out", str(out / "c.pdf"))

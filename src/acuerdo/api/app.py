@@ -21,6 +21,7 @@ from acuerdo.api.routes import (
     intel,
     keys,
     personnel,
+    programme,
     records,
 )
 from acuerdo.node import Node
@@ -57,6 +58,6 @@ def create_app(settings: Settings, *, node: Node | None = None) -> FastAPI:
         app.state.node = node
     problems.install(app)
     modules = (health, agreement, records, imports, personnel, cards, keys, docs, intel)
-    for module in (*modules, activities, customs, equipment):
+    for module in (*modules, activities, customs, equipment, programme):
         app.include_router(module.router)
     return app
