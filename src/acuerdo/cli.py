@@ -343,3 +343,12 @@ from acuerdo.incidents_cli import deadlines, incident  # noqa: E402 (after the c
 
 main.add_command(incident)
 main.add_command(deadlines)
+from acuerdo.equipment_cli import (  # noqa: E402 (registered after the core commands)
+    customs,
+    programme_cmd,
+    transfer,
+)
+
+main.add_command(customs)
+main.add_command(programme_cmd)
+main.add_command(transfer)

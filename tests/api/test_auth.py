@@ -113,6 +113,15 @@ def sample_body(method: str, path: str) -> dict[str, Any] | None:
         "/api/v1/calendar-tokens": {"label": "phone"},
         # sent as application/json: refused 415 once signed in, as TAXII asks
         "/taxii2/intel/collections/{collection_id}/objects/": {"objects": [indicator()]},
+        # Equipment: valid content, or answers to an id that does not exist (404).
+        "/api/v1/customs/declarations": {"direction": "import"},  # refused on content (422)
+        "/api/v1/customs/declarations/{declaration_id}/decision": {"outcome": "cleared"},
+        "/api/v1/craft-movements": {},  # refused on its content (422) after authentication
+        "/api/v1/craft-movements/{movement_id}/acknowledgement": {},
+        "/api/v1/frequency-requests": {},
+        "/api/v1/frequency-requests/{request_id}/assignment": {"outcome": "assigned"},
+        "/api/v1/transfers": {},
+        "/api/v1/transfers/{programme_id}/milestones": {"stage": "shipment"},
     }
     assert path in bodies, f"add a body that POST {path} accepts"
     return bodies[path]

@@ -65,6 +65,27 @@ RECORD_CHANNELS: dict[str, str] = {
     f"GET {TAXII_OBJECT}/": "test_taxii_object_answers_withheld_like_absent",
     f"GET {TAXII_OBJECT}/versions/": "test_taxii_object_answers_withheld_like_absent",
     "GET /taxii2/intel/status/{status_id}/": "test_taxii_status_is_the_requesters_alone",
+    "GET /api/v1/customs/declarations": "test_equipment_views_leave_out_withheld_records",
+    "GET /api/v1/customs/declarations/{declaration_id}": (
+        "test_equipment_views_leave_out_withheld_records"
+    ),
+    "GET /api/v1/customs/declarations/{declaration_id}/certificate": (
+        "test_equipment_views_leave_out_withheld_records"
+    ),
+    "GET /api/v1/customs/temporary-imports": "test_equipment_views_leave_out_withheld_records",
+    "GET /api/v1/craft-movements": "test_equipment_views_leave_out_withheld_records",
+    "GET /api/v1/frequency-requests": "test_equipment_views_leave_out_withheld_records",
+    "GET /api/v1/transfers": "test_equipment_views_leave_out_withheld_records",
+    "GET /api/v1/transfers/{programme_id}": "test_equipment_views_leave_out_withheld_records",
+    "GET /api/v1/transfers/{programme_id}/gantt.{fmt}": (
+        "test_equipment_views_leave_out_withheld_records"
+    ),
+    "acuerdo customs list": "test_equipment_views_leave_out_withheld_records",
+    "acuerdo customs certificate": "test_equipment_views_leave_out_withheld_records",
+    "acuerdo customs outstanding": "test_equipment_views_leave_out_withheld_records",
+    "acuerdo transfer status": "test_equipment_views_leave_out_withheld_records",
+    "GET /api/v1/annual-programme/{year}.{fmt}": "test_equipment_views_leave_out_withheld_records",
+    "acuerdo programme": "test_equipment_views_leave_out_withheld_records",
 }
 
 NO_RECORDS: dict[str, str] = {
@@ -116,6 +137,26 @@ NO_RECORDS: dict[str, str] = {
     "acuerdo activity propose": "prints the id, version and hash of the activity written",
     "acuerdo activity decide": "prints the outcome and the id of the decision written",
     "acuerdo incident report": "writes the records of a file; prints their ids only",
+    "POST /api/v1/customs/declarations": "answers with the new declaration's id, number, hash",
+    "POST /api/v1/customs/declarations/{declaration_id}/decision": (
+        "answers with the decision's id and outcome; absent and withheld alike are 404"
+    ),
+    "POST /api/v1/craft-movements": "answers with the notification's id and hash",
+    "POST /api/v1/craft-movements/{movement_id}/acknowledgement": (
+        "answers with the acknowledgement's id; absent and withheld alike are 404"
+    ),
+    "POST /api/v1/frequency-requests": "answers with the request's id and hash",
+    "POST /api/v1/frequency-requests/{request_id}/assignment": (
+        "answers with the assignment's id and outcome; absent and withheld alike are 404"
+    ),
+    "POST /api/v1/transfers": "answers with the programme's id and hash",
+    "POST /api/v1/transfers/{programme_id}/milestones": (
+        "answers with the report's id; absent and withheld alike are 404"
+    ),
+    "acuerdo customs declare": "prints the new declaration's number and id",
+    "acuerdo customs decide": "prints the decision's id and the version it names",
+    "acuerdo transfer create": "prints the new programme's id",
+    "acuerdo transfer report": "prints the milestone report's id",
 }
 
 # Values for path parameters when a test has to call every route.
@@ -126,6 +167,12 @@ PATH_SAMPLES = {
     "question": "coverage",
     "card_record_id": f"acuerdo-status-card--{uuid.uuid4()}",
     "token_id": "999999",
+    "declaration_id": f"acuerdo-customs-declaration--{uuid.uuid4()}",
+    "movement_id": f"acuerdo-craft-movement--{uuid.uuid4()}",
+    "request_id": f"acuerdo-frequency-request--{uuid.uuid4()}",
+    "programme_id": f"acuerdo-transfer-programme--{uuid.uuid4()}",
+    "fmt": "svg",
+    "year": "2026",
 }
 
 

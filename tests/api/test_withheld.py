@@ -862,3 +862,144 @@ async def test_taxii_status_is_the_requesters_alone(scene: Scene) -> None:
         got = await h.client.get(f"/taxii2/intel/status/{sid}/", headers=h.auth(user))
         none = await h.client.get(f"/taxii2/intel/status/{absent}/", headers=h.auth(user))
         same_answer(got, none, sid, absent)
+# --- equipment: customs, craft, frequencies, transfers ----------------------------------------
+
+_PORT = {"name": "Aeropuerto Internacional Silvio Pettirossi", "kind": "airport"}
+_ITEM = {"line": 1, "description": "Radar", "quantity": 1, "value": 10, "currency": "USD"}
+
+
+def _equipment_bodies() -> dict[str, dict[str, Any]]:
+    """Content of one record of each equipment type (the API adds id and timestamps)."""
+    place = {"name": "Mariscal Estigarribia"}
+    stage = {"stage": "request", "owner": {"party": "PRY", "agency": "mdn"}}
+    return {
+        "acuerdo-customs-declaration": {
+            "direction": "import", "regime": "temporary", "port": _PORT, "items": [_ITEM],
+        },
+        "acuerdo-craft-movement": {
+            "craft": {"kind": "vehicle", "registration": "W123", "craft_type": "HMMWV"},
+            "direction": "internal", "route": [place, {"name": "Asunción"}],
+            "departs": "2026-08-01T10:00:00Z", "arrives": "2026-08-01T20:00:00Z",
+            "cargo_category": "none", "arms_aboard": False,
+        },
+        "acuerdo-frequency-request": {
+            "purpose": "Radio net", "bands": [{"low_mhz": 30, "high_mhz": 88}],
+            "max_power_w": 20, "places": [place],
+            "valid_from": "2026-08-01", "valid_until": "2026-08-10",
+        },
+        "acuerdo-transfer-programme": {
+            "title": "Radars", "equipment": [{"description": "Radar", "quantity": 3}],
+            "milestones": [stage | {"planned": "2026-01-10"}],
+        },
+    }  # fmt: skip
+
+
+def _cli(home: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli_main, ["--home", str(home), *args], env={"COLUMNS": "250"})
+    return result.exit_code, result.output
+
+
+@covers(
+    "GET /api/v1/customs/declarations",
+    "GET /api/v1/customs/declarations/{declaration_id}",
+    "GET /api/v1/customs/declarations/{declaration_id}/certificate",
+    "GET /api/v1/customs/temporary-imports",
+    "GET /api/v1/craft-movements",
+    "GET /api/v1/frequency-requests",
+    "GET /api/v1/transfers",
+    "GET /api/v1/transfers/{programme_id}",
+    "GET /api/v1/transfers/{programme_id}/gantt.{fmt}",
+    "acuerdo customs list",
+    "acuerdo customs certificate",
+    "acuerdo customs outstanding",
+    "acuerdo transfer status",
+    "GET /api/v1/annual-programme/{year}.{fmt}",
+    "acuerdo programme",
+)
+async def test_equipment_views_leave_out_withheld_records(scene: Scene, tmp_path: Path) -> None:
+    """An equipment record the gate withholds (unmarked, taken in below the API) is in no
+    list, report, table or picture, and asking for it answers like an id never written."""
+    from acuerdo.domains.equipment.common import new_record
+
+    h = scene.h
+    routes = {
+        "acuerdo-customs-declaration": "/api/v1/customs/declarations",
+        "acuerdo-craft-movement": "/api/v1/craft-movements",
+        "acuerdo-frequency-request": "/api/v1/frequency-requests",
+        "acuerdo-transfer-programme": "/api/v1/transfers",
+    }
+    hidden: dict[str, str] = {}
+    shown: dict[str, str] = {}
+    for rtype, body in _equipment_bodies().items():
+        extra = {"serial": 1, "re_export_by": "2026-12-31"} if "customs" in rtype else {}
+        withheld = new_record(rtype, body | extra)
+        await ingest(h.node, withheld)
+        hidden[rtype] = withheld["id"]
+        r = await h.client.post(routes[rtype], json=body, headers=h.auth("registrar"))
+        assert r.status_code == 201, r.text
+        shown[rtype] = r.json()["id"]
+    place = {"name": "Mariscal Estigarribia", "region": "PY-19", "latitude": -22, "longitude": -60}
+    for target in (hidden, shown):
+        act = new_record("acuerdo-activity", {
+            "activity_type": "bilateral-training", "title": "Exercise", "purpose": "Training",
+            "lifecycle": "proposed", "start": "2026-09-01T12:00:00Z",
+            "end": "2026-09-02T12:00:00Z", "places": [place], "personnel_count": 4,
+        })  # fmt: skip
+        if target is hidden:
+            await ingest(h.node, act)
+        else:
+            await post(h, "registrar", act)
+        target["acuerdo-activity"] = act["id"]
+    decl, prog = hidden["acuerdo-customs-declaration"], hidden["acuerdo-transfer-programme"]
+    absent_decl, absent_prog = new_id("acuerdo-customs-declaration"), new_id(prog.split("--")[0])
+    lists = [
+        *routes.values(),
+        "/api/v1/customs/temporary-imports?today=2026-01-01",
+        "/api/v1/annual-programme/2026.csv",
+    ]
+    singles = [
+        ("/api/v1/customs/declarations/{}", decl, absent_decl),
+        ("/api/v1/customs/declarations/{}/certificate?lang=en", decl, absent_decl),
+        ("/api/v1/customs/declarations/{}/decision", decl, absent_decl),
+        ("/api/v1/transfers/{}", prog, absent_prog),
+        ("/api/v1/transfers/{}/gantt.svg", prog, absent_prog),
+        ("/api/v1/transfers/{}/milestones", prog, absent_prog),
+    ]
+    home = h.node.settings.home
+    for user in sorted(USERS):
+        for path in lists:
+            got = await h.client.get(path, headers=h.auth(user))
+            assert got.status_code == 200, got.text
+            assert not any(i in got.text for i in hidden.values()), (user, path)
+            assert any(i in got.text for i in shown.values()), (user, path)  # the control
+        for pattern, wid, aid in singles:
+            method = "POST" if pattern.endswith(("decision", "milestones")) else "GET"
+            body = {"outcome": "cleared"} if pattern.endswith("decision") else None
+            if pattern.endswith("milestones"):
+                body = {"stage": "request", "reached": "2026-01-10"}
+            got = await h.client.request(
+                method, pattern.format(wid), json=body, headers=h.auth(user)
+            )
+            none = await h.client.request(
+                method, pattern.format(aid), json=body, headers=h.auth(user)
+            )
+            same_answer(got, none, wid, aid)
+        out = tmp_path / user
+        for args in (
+            ("customs", "list", "--user", user),
+            ("customs", "outstanding", "--user", user, "--today", "2026-01-01"),
+            ("transfer", "status", "--user", user, "--today", "2026-01-01", "--out-dir", str(out)),
+            ("programme", "2026", "--user", user, "--out", str(tmp_path / f"{user}.csv")),
+        ):
+            code, text = await asyncio.to_thread(_cli, home, *args)
+            assert code == 0, text
+            assert not any(i.split("--")[1][:8] in text for i in hidden.values()), (user, args)
+        written = (tmp_path / f"{user}.csv").read_text("utf-8-sig")
+        assert hidden["acuerdo-activity"] not in written and shown["acuerdo-activity"] in written
+        pictures = sorted(p.name for p in out.iterdir())
+        assert not any(prog.split("--")[1][:8] in p for p in pictures) and pictures, pictures
+        cert = ("customs", "certificate", "--user", user, "--out", str(out / "c.pdf"))
+        got_cli = await asyncio.to_thread(_cli, home, *cert[:2], decl, *cert[2:])
+        none_cli = await asyncio.to_thread(_cli, home, *cert[:2], absent_decl, *cert[2:])
+        assert got_cli[0] == none_cli[0] == 1
+        assert got_cli[1].replace(decl, "<id>") == none_cli[1].replace(absent_decl, "<id>")

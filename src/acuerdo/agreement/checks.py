@@ -34,6 +34,7 @@ def check_agreement(model: AgreementFile) -> list[Problem]:
     problems += _check_parameter_refs(model)
     problems += _check_categories_named(model)
     problems += _check_activity_authorities(model)
+    problems += _check_provision_agencies(model)
     problems += check_conditions(model)
     problems += check_when(model)
     problems += check_results(model)
@@ -195,6 +196,7 @@ def _check_parameter_refs(model: AgreementFile) -> Iterator[Problem]:
             yield (*path, "emergency_notice"), "set only where emergency_path is true"
     for index, provision in enumerate(model.provisions):
         yield from ref(("provisions", index, "notice"), provision.notice)
+        yield from ref(("provisions", index, "period"), provision.period)
     for index, period in enumerate(model.jurisdiction.periods):
         yield from ref(("jurisdiction", "periods", index, "parameter"), period.parameter)
 
@@ -286,3 +288,12 @@ def _check_incidents(model: AgreementFile) -> Iterator[Problem]:
         for key, ref in (("exercising", rule.exercising), ("custody", rule.custody)):
             if ref is not None and ref not in PARTY_REFS and ref not in codes:
                 yield (*path, key), f"{ref!r} is not a party of this agreement"
+def _check_provision_agencies(model: AgreementFile) -> Iterator[Problem]:
+    """A provision's deciding agency is one of the host party's agencies."""
+    hosts = [p for p in model.parties if p.role == "host"]
+    agencies = {a.id for a in hosts[0].agencies} if hosts else set()
+    for index, provision in enumerate(model.provisions):
+        agency = provision.deciding_agency
+        if agency is not None and agency not in agencies:
+            path: Path = ("provisions", index, "deciding_agency")
+            yield path, f"expected an agency of the host party, not {agency!r}"

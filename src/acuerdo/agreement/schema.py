@@ -263,6 +263,12 @@ class Provision(_Model):
     summary: Text
     applies_to: list[Slug] = Field(default_factory=list)
     notice: Slug | None = None
+    #: The host agency that answers what the provision covers (customs clears declarations,
+    #: the spectrum regulator assigns frequencies); None when no host answer is needed.
+    deciding_agency: Slug | None = None
+    #: A further period the provision sets (time allowed before temporarily imported
+    #: goods are re-exported, say); a time parameter.
+    period: Slug | None = None
     basis: Basis
 
 

@@ -13,7 +13,9 @@ from acuerdo.api.routes import (
     activities,
     agreement,
     cards,
+    customs,
     docs,
+    equipment,
     health,
     imports,
     incidents,
@@ -21,6 +23,7 @@ from acuerdo.api.routes import (
     joint_committee,
     keys,
     personnel,
+    programme,
     records,
 )
 from acuerdo.node import Node
@@ -62,6 +65,7 @@ def create_app(settings: Settings, *, node: Node | None = None) -> FastAPI:
     problems.install(app)
     modules = (health, agreement, records, imports, personnel, cards, keys, docs, intel)
     for module in (*modules, activities, incidents, joint_committee):
+    for module in (*modules, activities, customs, equipment, programme):
         app.include_router(module.router)
     taxii.install(app)
     streams.install(app)

@@ -32,3 +32,6 @@ def install_domains(node: Node) -> None:
     from acuerdo.domains.incidents.checks import install as install_incidents
 
     install_incidents(node)
+    from acuerdo.domains.equipment import install_equipment
+
+    install_equipment(node)

@@ -227,6 +227,62 @@ RECORD_TYPES: tuple[RecordType, ...] = (
         "dispute.json",
         RecordKind.AGREEMENT,
         "Dispute between the parties for the Joint Committee",
+    # Equipment and craft (domains/equipment)
+    RecordType(
+        "acuerdo-craft-movement",
+        "extension-definition--3d72f553-0e37-4b74-a299-34b6ace87692",
+        "craft-movement.json",
+        RecordKind.AGREEMENT,
+        "Aircraft, vessel or vehicle movement notified by the sending state",
+    ),
+    RecordType(
+        "acuerdo-craft-acknowledgement",
+        "extension-definition--bc5b4d24-02c1-4897-99c7-854ba31da6d7",
+        "craft-acknowledgement.json",
+        RecordKind.AGREEMENT,
+        "Host's acknowledgement of one version of a craft movement notification",
+    ),
+    RecordType(
+        "acuerdo-customs-declaration",
+        "extension-definition--5dacd176-2a79-45ef-a6bc-994e7c38bd2f",
+        "customs-declaration.json",
+        RecordKind.AGREEMENT,
+        "Customs declaration of equipment imported or exported duty-free",
+    ),
+    RecordType(
+        "acuerdo-customs-decision",
+        "extension-definition--3a5557e3-b833-4d2d-ac4e-22bfc4bc126f",
+        "customs-decision.json",
+        RecordKind.AGREEMENT,
+        "Host customs' clearance or hold of one version of a declaration",
+    ),
+    RecordType(
+        "acuerdo-frequency-request",
+        "extension-definition--72ae003c-a818-4238-b1f2-b3670bba7759",
+        "frequency-request.json",
+        RecordKind.AGREEMENT,
+        "Request to use radio frequencies (bands, power, places, dates)",
+    ),
+    RecordType(
+        "acuerdo-frequency-assignment",
+        "extension-definition--b2608be0-d464-4a7d-81e6-64a514130d2e",
+        "frequency-assignment.json",
+        RecordKind.AGREEMENT,
+        "Host's assignment decision on one version of a frequency request",
+    ),
+    RecordType(
+        "acuerdo-transfer-programme",
+        "extension-definition--aa7da383-b25a-4109-acd3-7a415fc571fc",
+        "transfer-programme.json",
+        RecordKind.AGREEMENT,
+        "Equipment transfer programme with planned milestones and owners",
+    ),
+    RecordType(
+        "acuerdo-transfer-milestone",
+        "extension-definition--440d2972-8403-458c-85f5-630a21f355a9",
+        "transfer-milestone.json",
+        RecordKind.AGREEMENT,
+        "Date a step of a transfer programme was reached, by its owner",
     ),
 )
 BY_NAME: Mapping[str, RecordType] = {t.name: t for t in RECORD_TYPES}
