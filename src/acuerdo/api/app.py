@@ -64,8 +64,8 @@ def create_app(settings: Settings, *, node: Node | None = None) -> FastAPI:
         app.state.node = node
     problems.install(app)
     modules = (health, agreement, records, imports, personnel, cards, keys, docs, intel)
-    for module in (*modules, activities, incidents, joint_committee):
-    for module in (*modules, activities, customs, equipment, programme):
+    domains = (activities, incidents, joint_committee, customs, equipment, programme)
+    for module in (*modules, *domains):
         app.include_router(module.router)
     taxii.install(app)
     streams.install(app)

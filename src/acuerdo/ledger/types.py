@@ -227,6 +227,7 @@ RECORD_TYPES: tuple[RecordType, ...] = (
         "dispute.json",
         RecordKind.AGREEMENT,
         "Dispute between the parties for the Joint Committee",
+    ),
     # Equipment and craft (domains/equipment)
     RecordType(
         "acuerdo-craft-movement",
