@@ -276,6 +276,22 @@ def key_rotate(ctx: click.Context, purpose: str, root_key: Path | None) -> None:
     click.echo(f"new {purpose} key {cert.key_id}, valid {cert.not_before} to {cert.not_after}")
 
 
+@key.command("show")
+@click.pass_context
+def key_show(ctx: click.Context) -> None:
+    """Print this node's public key for node-to-node requests (what partners enter)."""
+    from acuerdo.ledger.keydir import KeyFileError, load_node_keys
+    from acuerdo.ledger.keys import KeyPurpose
+    from acuerdo.ledger.signing import b64url
+    from acuerdo.node import KEYS_DIR
+
+    try:
+        keys = load_node_keys(_settings(ctx).home / KEYS_DIR)
+    except KeyFileError as exc:
+        raise _refuse(str(exc)) from None
+    click.echo(b64url(keys.signer(KeyPurpose.REQUESTS).public_key))
+
+
 @main.command("get")
 @click.argument("path")
 @click.option(
@@ -343,3 +359,8 @@ from acuerdo.incidents_cli import deadlines, incident  # noqa: E402 (after the c
 
 main.add_command(incident)
 main.add_command(deadlines)
+
+from acuerdo.federation_cli import federation, partner  # noqa: E402 (registered after the core)
+
+main.add_command(partner)
+main.add_command(federation)

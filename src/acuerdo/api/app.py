@@ -14,12 +14,14 @@ from acuerdo.api.routes import (
     agreement,
     cards,
     docs,
+    federation,
     health,
     imports,
     incidents,
     intel,
     joint_committee,
     keys,
+    operations,
     personnel,
     records,
 )
@@ -38,6 +40,8 @@ def create_app(settings: Settings, *, node: Node | None = None) -> FastAPI:
             return
         opened = await Node.open(settings)
         app.state.node = opened
+        if settings.federation_pull:
+            await opened.federation.start_pullers()
         try:
             yield
         finally:
@@ -57,6 +61,6 @@ def create_app(settings: Settings, *, node: Node | None = None) -> FastAPI:
         app.state.node = node
     problems.install(app)
     modules = (health, agreement, records, imports, personnel, cards, keys, docs, intel)
-    for module in (*modules, activities, incidents, joint_committee):
+    for module in (*modules, activities, incidents, joint_committee, federation, operations):
         app.include_router(module.router)
     return app
