@@ -316,11 +316,13 @@ def get(ctx: click.Context, path: str, token_value: str) -> None:
 
 
 @main.command()
-@click.option("--port", default=8400, type=int, help="Port of the demo node.")
+@click.option(
+    "--port", default=8400, type=int, help="Port of the first demo node (the next ones follow)."
+)
 @click.option("--fresh", is_flag=True, help="Start from an empty demo home.")
 @click.pass_context
 def demo(ctx: click.Context, port: int, fresh: bool) -> None:
-    """Start a demo node with demo users (published passwords: never for real data)."""
+    """Start two federated demo nodes with demo users (published passwords: never real data)."""
     from acuerdo.demo import run_demo
 
     run_demo(ctx.obj.get("home"), port=port, fresh=fresh)

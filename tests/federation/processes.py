@@ -186,6 +186,15 @@ def pair(usa: NodeProcess, pry: NodeProcess) -> None:
     cli(pry.home, "partner", "add", usa.party, "--url", usa.url, "--public-key", usa.key())
 
 
+async def start_pair(usa: NodeProcess, pry: NodeProcess) -> None:
+    """Create both nodes, make each the other's partner, and start serving them."""
+    await usa.init()
+    await pry.init()
+    pair(usa, pry)
+    await usa.start()
+    await pry.start()
+
+
 async def until(
     check: Callable[[], Awaitable[bool]], what: str, *, attempts: int = 1200, pause: float = 0.1
 ) -> None:

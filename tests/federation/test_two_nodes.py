@@ -20,7 +20,7 @@ import pytest
 import pytest_asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from processes import NodeProcess, cli, pair, post_records, until
+from processes import NodeProcess, cli, post_records, start_pair, until
 
 from acuerdo.federation.httpsig import sign_request
 from acuerdo.ledger.keydir import load_node_keys
@@ -70,11 +70,7 @@ async def nodes(
     pry_url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
     pry = NodeProcess("PRY", tmp_path_factory.mktemp("pry"), pry_url)
     try:
-        await usa.init()
-        await pry.init()
-        pair(usa, pry)
-        await usa.start()
-        await pry.start()
+        await start_pair(usa, pry)
         yield usa, pry
     finally:
         usa.stop()

@@ -57,17 +57,9 @@ async def _refuse(node: NodeDep, request: Request, code: str, message: str, key:
 async def signed_partner(request: Request, node: NodeDep) -> SignedRequest:
     """Verify the request's signature against the configured partners (401 otherwise)."""
     body = await request.body()
-    found: dict[str, Partner] = {}
-
-    async def lookup(key_id: str) -> Partner | None:
-        partner = await node.federation.partner_by_key(key_id)
-        if partner is not None:
-            found[key_id] = partner
-        return partner
-
     params = request.headers.get("signature-input", "")
     key_id = params.split('keyid="', 1)[1].split('"', 1)[0] if 'keyid="' in params else ""
-    partner = await lookup(key_id) if key_id else None
+    partner = await node.federation.partner_by_key(key_id) if key_id else None
     try:
         signed = verify_request(
             request.method,
