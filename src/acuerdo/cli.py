@@ -276,6 +276,22 @@ def key_rotate(ctx: click.Context, purpose: str, root_key: Path | None) -> None:
     click.echo(f"new {purpose} key {cert.key_id}, valid {cert.not_before} to {cert.not_after}")
 
 
+@key.command("show")
+@click.pass_context
+def key_show(ctx: click.Context) -> None:
+    """Print this node's public key for node-to-node requests (what partners enter)."""
+    from acuerdo.ledger.keydir import KeyFileError, load_node_keys
+    from acuerdo.ledger.keys import KeyPurpose
+    from acuerdo.ledger.signing import b64url
+    from acuerdo.node import KEYS_DIR
+
+    try:
+        keys = load_node_keys(_settings(ctx).home / KEYS_DIR)
+    except KeyFileError as exc:
+        raise _refuse(str(exc)) from None
+    click.echo(b64url(keys.signer(KeyPurpose.REQUESTS).public_key))
+
+
 @main.command("get")
 @click.argument("path")
 @click.option(
@@ -300,11 +316,13 @@ def get(ctx: click.Context, path: str, token_value: str) -> None:
 
 
 @main.command()
-@click.option("--port", default=8400, type=int, help="Port of the demo node.")
+@click.option(
+    "--port", default=8400, type=int, help="Port of the first demo node (the next ones follow)."
+)
 @click.option("--fresh", is_flag=True, help="Start from an empty demo home.")
 @click.pass_context
 def demo(ctx: click.Context, port: int, fresh: bool) -> None:
-    """Start a demo node with demo users (published passwords: never for real data)."""
+    """Start two federated demo nodes with demo users (published passwords: never real data)."""
     from acuerdo.demo import run_demo
 
     run_demo(ctx.obj.get("home"), port=port, fresh=fresh)
@@ -352,3 +370,8 @@ from acuerdo.equipment_cli import (  # noqa: E402 (registered after the core com
 main.add_command(customs)
 main.add_command(programme_cmd)
 main.add_command(transfer)
+
+from acuerdo.federation_cli import federation, partner  # noqa: E402 (registered after the core)
+
+main.add_command(partner)
+main.add_command(federation)

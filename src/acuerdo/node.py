@@ -167,6 +167,9 @@ class Node:
         self.author_checks: dict[str, list[AuthorCheck]] = {}
         install_domains(self)
         install_privacy(self)
+        from acuerdo.federation.service import install_federation
+
+        self.federation = install_federation(self)
 
     @classmethod
     async def open(cls, settings: Settings) -> Node:
@@ -204,6 +207,7 @@ class Node:
         return node
 
     async def close(self) -> None:
+        await self.federation.stop()
         await self.writer.stop()
         await self.engines.dispose()
 

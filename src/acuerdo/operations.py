@@ -107,4 +107,12 @@ def serve_node(settings: Settings) -> None:
         await node.close()
 
     asyncio.run(_check())
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    # A partner's long poll may wait for entries; on shutdown it is cut after a few seconds
+    # (the partner retries from its cursor), so Ctrl-C never waits for a poll to time out.
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        timeout_graceful_shutdown=3,
+    )

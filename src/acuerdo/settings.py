@@ -94,6 +94,38 @@ class Settings(BaseSettings):
         le=3600,
         description="Idle seconds after which a live stream sends a heartbeat comment.",
     )
+    federation_pull: bool = Field(
+        default=True,
+        description="Whether `acuerdo serve` pulls from the configured partner nodes.",
+    )
+    federation_verify_records: bool = Field(
+        default=True,
+        description=(
+            "Check every pulled record's own signature; off, bulk catch-up relies on the "
+            "signed, hash-chained outbox head alone."
+        ),
+    )
+    federation_window_seconds: float = Field(
+        default=60.0,
+        ge=1,
+        le=900,
+        description="How far a node-to-node request's signature time may be from this clock.",
+    )
+    federation_batch_max: int = Field(
+        default=1000, ge=1, le=20_000, description="Most outbox entries served in one batch."
+    )
+    federation_wait_seconds: float = Field(
+        default=20.0,
+        ge=0,
+        le=120,
+        description="How long a feed request waits for new entries before answering empty.",
+    )
+    federation_backoff_max_seconds: float = Field(
+        default=30.0,
+        ge=0.1,
+        le=3600,
+        description="Longest pause between pulls from a partner that does not answer.",
+    )
     demo: bool = Field(
         default=False,
         description="Demo mode: demo users with published passwords. Never for real data.",

@@ -862,6 +862,8 @@ async def test_taxii_status_is_the_requesters_alone(scene: Scene) -> None:
         got = await h.client.get(f"/taxii2/intel/status/{sid}/", headers=h.auth(user))
         none = await h.client.get(f"/taxii2/intel/status/{absent}/", headers=h.auth(user))
         same_answer(got, none, sid, absent)
+
+
 # --- equipment: customs, craft, frequencies, transfers ----------------------------------------
 
 _PORT = {"name": "Aeropuerto Internacional Silvio Pettirossi", "kind": "airport"}
@@ -1003,3 +1005,30 @@ async def test_equipment_views_leave_out_withheld_records(scene: Scene, tmp_path
         none_cli = await asyncio.to_thread(_cli, home, *cert[:2], absent_decl, *cert[2:])
         assert got_cli[0] == none_cli[0] == 1
         assert got_cli[1].replace(decl, "<id>") == none_cli[1].replace(absent_decl, "<id>")
+
+
+@covers("GET /federation/v1/feed")
+async def test_federation_feed_leaves_out_withheld_records(scene: Scene) -> None:
+    """A partner node's feed holds only what the gate released to that node: no withheld
+    record (TLP:RED to named users included) ever enters its outbox."""
+    from acuerdo.federation.httpsig import sign_request
+    from acuerdo.federation.partners import add_partner
+    from acuerdo.ledger.signing import FileSigner, b64url
+
+    h = scene.h
+    pry = FileSigner.generate()
+    await add_partner(h.node, "PRY", "http://pry.test", b64url(pry.public_key))
+    url = "http://usa.test/federation/v1/feed?after=0&limit=20000"
+    headers = sign_request("GET", url, b"", pry, h.node.agreement.hash)
+    r = await h.client.get(url, headers=headers)
+    assert r.status_code == 200, r.text
+    entries = r.json()["entries"]
+    last = {e["id"]: e["kind"] for e in entries}
+    assert any(i.startswith("indicator--") for i in last)  # the control: green intel goes
+    for case in scene.cases.values():
+        if case.name == "personal-data":  # withheld by role, released to the PRY node:
+            assert last[case.object_id] == "record"  # it shows it to permitted roles only
+        elif case.name == "refers-to-late-withheld":  # released until its referent came:
+            assert last[case.object_id] == "withdrawn"  # then withdrawn, and PRY hides it
+        elif case.name != "unmarked-late-referent":  # named only in that earlier body
+            assert case.object_id not in r.text, case.name

@@ -288,6 +288,8 @@ def _check_incidents(model: AgreementFile) -> Iterator[Problem]:
         for key, ref in (("exercising", rule.exercising), ("custody", rule.custody)):
             if ref is not None and ref not in PARTY_REFS and ref not in codes:
                 yield (*path, key), f"{ref!r} is not a party of this agreement"
+
+
 def _check_provision_agencies(model: AgreementFile) -> Iterator[Problem]:
     """A provision's deciding agency is one of the host party's agencies."""
     hosts = [p for p in model.parties if p.role == "host"]

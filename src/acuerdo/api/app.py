@@ -16,12 +16,14 @@ from acuerdo.api.routes import (
     customs,
     docs,
     equipment,
+    federation,
     health,
     imports,
     incidents,
     intel,
     joint_committee,
     keys,
+    operations,
     personnel,
     programme,
     records,
@@ -44,6 +46,8 @@ def create_app(settings: Settings, *, node: Node | None = None) -> FastAPI:
             return
         opened = await Node.open(settings)
         app.state.node = opened
+        if settings.federation_pull:
+            await opened.federation.start_pullers()
         try:
             yield
         finally:
@@ -65,7 +69,7 @@ def create_app(settings: Settings, *, node: Node | None = None) -> FastAPI:
     problems.install(app)
     modules = (health, agreement, records, imports, personnel, cards, keys, docs, intel)
     domains = (activities, incidents, joint_committee, customs, equipment, programme)
-    for module in (*modules, *domains):
+    for module in (*modules, *domains, federation, operations):
         app.include_router(module.router)
     taxii.install(app)
     streams.install(app)

@@ -38,6 +38,9 @@ class RecordType:
     kind: RecordKind
     title: str
     extension_type: str = "new-sdo"  # "new-sco" for acuerdo's own cyber observables
+    # A notification: the receiving node answers each version with a signed receipt, and
+    # periods that run from notification run from that receipt (acuerdo.federation.receipts).
+    notification: bool = False
 
 
 RECORD_TYPES: tuple[RecordType, ...] = (
@@ -68,6 +71,7 @@ RECORD_TYPES: tuple[RecordType, ...] = (
         "movement.json",
         RecordKind.AGREEMENT,
         "Arrival or departure notified by the sending state",
+        notification=True,
     ),
     RecordType(
         "acuerdo-movement-confirmation",
@@ -96,6 +100,7 @@ RECORD_TYPES: tuple[RecordType, ...] = (
         "activity.json",
         RecordKind.AGREEMENT,
         "Activity proposed by one party for the host to decide",
+        notification=True,
     ),
     RecordType(
         "acuerdo-activity-decision",
@@ -235,6 +240,7 @@ RECORD_TYPES: tuple[RecordType, ...] = (
         "craft-movement.json",
         RecordKind.AGREEMENT,
         "Aircraft, vessel or vehicle movement notified by the sending state",
+        notification=True,
     ),
     RecordType(
         "acuerdo-craft-acknowledgement",
@@ -249,6 +255,7 @@ RECORD_TYPES: tuple[RecordType, ...] = (
         "customs-declaration.json",
         RecordKind.AGREEMENT,
         "Customs declaration of equipment imported or exported duty-free",
+        notification=True,
     ),
     RecordType(
         "acuerdo-customs-decision",
@@ -285,8 +292,18 @@ RECORD_TYPES: tuple[RecordType, ...] = (
         RecordKind.AGREEMENT,
         "Date a step of a transfer programme was reached, by its owner",
     ),
+    RecordType(
+        "acuerdo-receipt",
+        "extension-definition--00dc2e1c-6271-47e5-9310-d6c1478cd148",
+        "receipt.json",
+        RecordKind.AGREEMENT,
+        "Receiving node's signed receipt of a notification version",
+    ),
 )
 BY_NAME: Mapping[str, RecordType] = {t.name: t for t in RECORD_TYPES}
+
+# Types the receiving node answers with a receipt: declared on the type, not listed here.
+NOTIFICATION_TYPES = frozenset(t.name for t in RECORD_TYPES if t.notification)
 
 # Personal data is marked apart: a record linking it is not withheld because of it.
 PERSONAL_TYPES = frozenset(t.name for t in RECORD_TYPES if t.kind is RecordKind.PERSONAL)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -58,9 +58,15 @@ class LedgerWriter:
         *,
         actor: str,
         conflict_to_quarantine: bool = False,
+        in_transaction: Sequence[Callable[[AsyncConnection], Awaitable[None]]] = (),
     ) -> list[Appended]:
         """Append versions atomically; return once they are committed."""
-        job = Job(versions=versions, actor=actor, conflict_to_quarantine=conflict_to_quarantine)
+        job = Job(
+            versions=versions,
+            actor=actor,
+            conflict_to_quarantine=conflict_to_quarantine,
+            in_transaction=in_transaction,
+        )
         return await self._submit(job)
 
     async def audit(self, entries: Sequence[AuditEntry]) -> None:
@@ -113,6 +119,10 @@ class LedgerWriter:
                 except WriteRefused as exc:
                     outcomes.append(exc)
             await flush(conn, stage, state, ctx)
+            for job, outcome in zip(jobs, outcomes, strict=True):
+                if not isinstance(outcome, BaseException):
+                    for step in job.in_transaction:
+                        await step(conn)
             await conn.commit()
         ctx.after_commit(stage.definitions)
         return outcomes

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -59,6 +59,9 @@ class Job:
     entries: Sequence[AuditEntry] = ()
     actor: str = "system"
     conflict_to_quarantine: bool = False
+    # Steps run in the job's transaction after its rows are written (federation stores its
+    # cursor and quarantine with the versions it applies); skipped for a refused job.
+    in_transaction: Sequence[Callable[[AsyncConnection], Awaitable[None]]] = ()
     future: asyncio.Future[list[Appended]] = field(default_factory=asyncio.Future)
 
 
@@ -94,7 +97,7 @@ class WriterContext:
     catalog: MarkingCatalog
     party_identities: frozenset[str] = frozenset()
     projectors: list[Projector] = field(default_factory=list)
-    # Called after every commit (live streams wake on it and read what was committed).
+    # Called after every commit (live streams and the federation feed wake on it).
     commit_listeners: list[Callable[[], None]] = field(default_factory=list)
 
     def after_commit(self, definitions: Sequence[dict[str, object]]) -> None:

@@ -1,7 +1,7 @@
 """taxii status resources: the per-object outcome of each TAXII POST, kept across restarts
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 
 See acuerdo.ledger.tables.taxii_status and acuerdo.api.taxii.status.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

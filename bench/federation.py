@@ -1,0 +1,183 @@
+"""Federation figures: publish-to-visible latency, catch-up rate, the cost of an empty pull.
+
+Two real nodes (`acuerdo serve` processes, SQLite by default) on loopback, driven as in
+tests/federation (the same process harness):
+
+1. latency: records are POSTed to USA at a steady rate; for each, the time from USA's commit
+   to PRY's commit (both `ledger.received_at`, one machine's clock) gives p50 and p99;
+2. catch-up: with PRY away, N records are written on USA; then a fresh PRY node pulls them
+   all, once with per-record verification on and once off (records/s between its first and
+   last commit);
+3. empty pull: a signed feed request at the head, `wait=0`, against a small and a large
+   outbox: bytes sent and received, and time per request.
+
+    .venv/bin/python bench/federation.py --quick
+    .venv/bin/python bench/federation.py --rate 1000 --seconds 20 --catchup 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "federation"))
+from processes import SERVE_ENV, NodeProcess, pair, post_records, start_pair, until
+
+from acuerdo.federation.httpsig import sign_request
+from acuerdo.ledger.keydir import load_node_keys
+from acuerdo.ledger.keys import KeyPurpose
+from acuerdo.markings import TLP, TLP2_MARKING_IDS
+
+STAMP = "2026-07-01T12:00:00.000Z"
+
+
+def indicator(n: int) -> dict[str, Any]:
+    return {
+        "type": "indicator", "spec_version": "2.1", "id": f"indicator--{uuid.uuid4()}",
+        "created": STAMP, "modified": STAMP, "name": f"Airstrip {n}",
+        "pattern": f"[ipv4-addr:value = '198.51.{n // 256 % 256}.{n % 256}']",
+        "pattern_type": "stix", "valid_from": "2026-07-01T12:00:00Z",
+        "object_marking_refs": [TLP2_MARKING_IDS[TLP.GREEN]],
+    }  # fmt: skip
+
+
+def _instant(text: str) -> float:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").timestamp()
+
+
+def _pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
+
+
+async def _received(node: NodeProcess, holder: str) -> dict[str, float]:
+    rows = await node.query(
+        "SELECT object_id, received_at FROM ledger WHERE holder = $ AND object_type = 'indicator'",
+        holder,
+    )
+    return {oid: _instant(at) for oid, at in rows}
+
+
+async def latency(usa: NodeProcess, pry: NodeProcess, rate: int, seconds: float) -> None:
+    per_tick, tick = max(1, rate // 10), 0.1
+    ids: list[str] = []
+    start = time.monotonic()
+    n = 0
+    while time.monotonic() - start < seconds:
+        due = start + n * tick
+        await asyncio.sleep(max(0.0, due - time.monotonic()))
+        objs = [indicator(n * per_tick + i) for i in range(per_tick)]
+        await post_records(usa, objs, "analyst")
+        ids.extend(o["id"] for o in objs)
+        n += 1
+    achieved = len(ids) / (time.monotonic() - start)
+    wanted = set(ids)
+
+    async def arrived() -> bool:
+        return wanted <= (await _received(pry, "USA")).keys()
+
+    await until(arrived, "every record on PRY", attempts=20000)
+    sent, seen = await _received(usa, "USA"), await _received(pry, "USA")
+    lat = [(seen[i] - sent[i]) * 1000 for i in ids]
+    print(
+        f"latency: {len(ids)} records at {achieved:.0f}/s asked {rate}/s: publish-to-visible "
+        f"p50 {_pct(lat, 0.5):.1f} ms, p99 {_pct(lat, 0.99):.1f} ms, max {max(lat):.1f} ms"
+    )
+
+
+async def empty_pull(usa: NodeProcess, pry: NodeProcess, label: str, rounds: int = 50) -> None:
+    head = await usa.query(
+        "SELECT oseq, entry_hash FROM federation_outbox WHERE partner = 'PRY' "
+        "ORDER BY oseq DESC LIMIT 1"
+    )
+    oseq, last = head[0]
+    signer = load_node_keys(pry.home / "keys").signer(KeyPurpose.REQUESTS)
+    url = f"{usa.url}/federation/v1/feed?after={oseq}&last={last}&wait=0"
+    agreement_hash = json.loads((usa.home / "node.json").read_text())["agreement_hash"]
+    times, sizes = [], set()
+    async with httpx.AsyncClient() as client:
+        for _ in range(rounds):
+            headers = sign_request("GET", url, b"", signer, agreement_hash)
+            sent = len(url) + sum(len(k) + len(v) + 4 for k, v in headers.items())
+            t0 = time.perf_counter()
+            r = await client.get(url, headers=headers)
+            times.append((time.perf_counter() - t0) * 1000)
+            body = r.json()
+            if r.status_code != 200 or body["entries"]:
+                raise SystemExit(f"the empty pull was not empty: {r.text[:300]}")
+            # the head's time stamp varies in its digits only; sizes are the same
+            sizes.add((sent, len(r.content) - len(body["head"]["at"])))
+    print(
+        f"empty pull at outbox length {oseq} ({label}): one request, {sorted(sizes)} "
+        f"(request bytes, answer bytes less its time stamp), "
+        f"median {statistics.median(times):.2f} ms"
+    )
+
+
+async def catch_up(usa: NodeProcess, root: Path, n: int, verify: bool, pg: str | None) -> None:
+    pry = NodeProcess("PRY", root / f"pry-{'verify' if verify else 'chain'}", pg)
+    await pry.init()
+    pair(usa, pry)
+    SERVE_ENV["ACUERDO_FEDERATION_VERIFY_RECORDS"] = "true" if verify else "false"
+    SERVE_ENV["ACUERDO_FEDERATION_BATCH_MAX"] = "2000"
+    expected = len(await _received(usa, "USA"))
+    await pry.start()
+    try:
+
+        async def complete() -> bool:
+            return len(await _received(pry, "USA")) >= expected
+
+        await until(complete, "catch-up", attempts=1_000_000, pause=0.5)
+        times = sorted((await _received(pry, "USA")).values())
+        rate = len(times) / (times[-1] - times[0])
+        print(
+            f"catch-up of {expected} records (verification {'on' if verify else 'off'}): "
+            f"{rate:.0f} records/s"
+        )
+    finally:
+        pry.stop()
+
+
+async def main(args: argparse.Namespace) -> None:
+    root = Path(tempfile.mkdtemp(prefix="acuerdo-bench-fed-", dir=args.dir))
+    usa = NodeProcess("USA", root / "usa", None)
+    pry = NodeProcess("PRY", root / "pry", None)
+    try:
+        await start_pair(usa, pry)
+        await latency(usa, pry, args.rate, args.seconds)
+        await empty_pull(usa, pry, "after the latency run")
+        pry.stop()
+        for start in range(0, args.catchup, 1000):
+            await post_records(usa, [indicator(start + i) for i in range(1000)], "analyst")
+        await empty_pull(usa, pry, "after the catch-up fill")
+        for verify in (True, False):
+            await catch_up(usa, root, args.catchup, verify, None)
+    finally:
+        usa.stop()
+        pry.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=int, default=1000, help="records/s asked of USA")
+    parser.add_argument("--seconds", type=float, default=20.0, help="length of the steady run")
+    parser.add_argument("--catchup", type=int, default=100_000, help="records PRY catches up")
+    parser.add_argument("--quick", action="store_true", help="200/s for 5 s, 5,000 to catch up")
+    parser.add_argument("--dir", default=None, help="where the nodes live (default: tmp)")
+    ns = parser.parse_args()
+    if ns.quick:
+        ns.rate, ns.seconds, ns.catchup = 200, 5.0, 5000
+    asyncio.run(main(ns))

@@ -1,0 +1,220 @@
+"""Applying a checked batch: authentic records into the ledger with the origin's identity,
+failures into quarantine with their reason, withdrawals hidden, the cursor stored, all in
+one transaction of the node's single writer.
+
+A record this node reads differently under the agreement (a domain check refuses it, or the
+gate here finds it wrongly marked) is still applied, and flagged as an assessment: the host
+must see who is in its territory even when it disagrees with how the record was written.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, delete, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from acuerdo.federation.outbox import WITHDRAWN
+from acuerdo.federation.receipts import receipts_for
+from acuerdo.federation.tables import federation_assessments, federation_cursors
+from acuerdo.ledger.keys import KeyPurpose, TrustStore, UntrustedKey
+from acuerdo.ledger.record import RecordError, prepare
+from acuerdo.ledger.signing import Envelope, SignatureError, b64url_decode, verify_record
+from acuerdo.ledger.tables import grants, ledger, quarantine
+from acuerdo.ledger.writer import utc_now
+from acuerdo.ledger.writes import Signed, WriteRefused
+from acuerdo.release import Refusal
+
+if TYPE_CHECKING:
+    from acuerdo.node import Node
+
+Step = Callable[[AsyncConnection], Awaitable[None]]
+
+
+@dataclass
+class Plan:
+    """What one batch does to this node."""
+
+    versions: list[Signed] = field(default_factory=list)
+    quarantined: list[tuple[dict[str, Any], str]] = field(default_factory=list)
+    assessments: list[tuple[str, str, str]] = field(default_factory=list)  # id, version, why
+    withdrawn: list[tuple[str, str]] = field(default_factory=list)  # id, last version held
+
+
+@dataclass(frozen=True)
+class CursorState:
+    """Where pulling from a partner stands."""
+
+    oseq: int
+    entry_hash: str
+    diverged: str | None = None
+
+
+class Rejected(Exception):
+    """An entry that is not authentic; the message is its quarantine reason."""
+
+
+def _signed(node: Node, partner: str, e: dict[str, Any], trust: TrustStore | None) -> Signed:
+    body = str(e["body"]).encode("utf-8")
+    try:
+        envelope, signature = b64url_decode(e["envelope"]), b64url_decode(e["signature"])
+        obj = json.loads(body)
+        draft = prepare(obj, writer_party=partner, party_identities=node.party_identities)
+    except (ValueError, RecordError) as exc:
+        raise Rejected(f"malformed: {exc}") from None
+    if draft.body != body:
+        raise Rejected("malformed: the record bytes are not in canonical form")
+    try:
+        origin = Envelope.from_bytes(envelope)
+    except SignatureError as exc:
+        raise Rejected(f"signature: {exc}") from None
+    if origin.origin != partner or draft.owner not in (partner, ""):
+        raise Rejected(f"wrong party: signed by {origin.origin}'s node, pulled from {partner}")
+    if trust is not None:
+        try:
+            key = trust.working_key(partner, origin.key_id, KeyPurpose.RECORDS, datetime.now(UTC))
+            verify_record(body, envelope, signature, key, agreement_hash=node.agreement.hash)
+        except (UntrustedKey, SignatureError) as exc:
+            raise Rejected(f"signature: {exc}") from None
+    applied = node.applied_markings(draft)
+    return Signed(draft, envelope, signature, partner, None, applied)
+
+
+async def plan_batch(
+    node: Node, partner: str, entries: list[dict[str, Any]], trust: TrustStore | None
+) -> Plan:
+    """Check every entry's record (owner, signature, form) and what this node reads in it."""
+    plan = Plan()
+    for e in entries:
+        if e.get("kind") == WITHDRAWN:
+            plan.withdrawn.append((str(e["id"]), str(e["version"])))
+            continue
+        try:
+            signed = _signed(node, partner, e, trust)
+        except Rejected as exc:
+            plan.quarantined.append((e, str(exc)))
+            continue
+        plan.versions.append(signed)
+    drafts = [s.draft for s in plan.versions]
+    for s in plan.versions:
+        reasons = []
+        decision = node.audience(s.draft, s.applied_markings, None)
+        if isinstance(decision, Refusal):
+            reasons.append(decision.reason)
+        for check in node.checks.get(s.draft.object_type, ()):
+            try:
+                await check(node, s.draft, drafts)
+            except RecordError as exc:
+                reasons.append(str(exc))
+        if reasons:
+            plan.assessments.append((s.draft.object_id, s.draft.version_key, "; ".join(reasons)))
+    plan.versions.extend(await receipts_for(node, plan.versions))
+    return plan
+
+
+def _finish(partner: str, plan: Plan, cursor: CursorState | None, status: dict[str, Any]) -> Step:
+    """The step that completes a batch inside the writer's transaction."""
+
+    async def step(conn: AsyncConnection) -> None:
+        now = utc_now()
+        if plan.quarantined:
+            await conn.execute(
+                insert(quarantine),
+                [
+                    {
+                        "received_at": now,
+                        "source": f"federation:{partner}",
+                        "reason": reason,
+                        "body": json.dumps(e, sort_keys=True).encode("utf-8"),
+                        "envelope": None,
+                        "signature": None,
+                    }
+                    for e, reason in plan.quarantined
+                ],
+            )
+        for oid, version in plan.withdrawn:
+            seqs = select(ledger.c.seq).where(
+                and_(
+                    ledger.c.object_id == oid,
+                    ledger.c.holder == partner,
+                    ledger.c.version_key <= version,
+                )
+            )
+            await conn.execute(delete(grants).where(grants.c.seq.in_(seqs)))
+        if plan.assessments:
+            await conn.execute(
+                insert(federation_assessments),
+                [
+                    {"partner": partner, "object_id": o, "version_key": v, "reason": r, "at": now}
+                    for o, v, r in plan.assessments
+                ],
+            )
+        await store_cursor(conn, partner, cursor, status, now)
+
+    return step
+
+
+async def store_cursor(
+    conn: AsyncConnection,
+    partner: str,
+    cursor: CursorState | None,
+    status: dict[str, Any],
+    now: str,
+) -> None:
+    """Update the partner's cursor row (created on first use) with the batch's outcome."""
+    c = federation_cursors.c
+    row = (await conn.execute(select(federation_cursors).where(c.partner == partner))).first()
+    values: dict[str, Any] = dict(row._mapping) if row else {
+        "partner": partner, "oseq": 0, "entry_hash": "0" * 64, "diverged": None,
+        "last_contact": None, "partner_head": 0, "caught_up_at": None, "last_error": None,
+    }  # fmt: skip
+    if cursor is not None:
+        values.update(oseq=cursor.oseq, entry_hash=cursor.entry_hash, diverged=cursor.diverged)
+    values.update(status)
+    values["updated_at"] = now
+    if row:
+        await conn.execute(delete(federation_cursors).where(c.partner == partner))
+    await conn.execute(insert(federation_cursors).values(**values))
+
+
+async def apply_plan(
+    node: Node, partner: str, plan: Plan, cursor: CursorState | None, status: dict[str, Any]
+) -> None:
+    """Apply a batch in one writer transaction; a refused bundle is applied one by one."""
+    actor = f"node:{partner}"
+    finish = _finish(partner, plan, cursor, status)
+    try:
+        await node.writer.append(
+            plan.versions, actor=actor, conflict_to_quarantine=True, in_transaction=[finish]
+        )
+        return
+    except WriteRefused:
+        pass
+    for s in plan.versions:
+        try:
+            await node.writer.append([s], actor=actor, conflict_to_quarantine=True)
+        except WriteRefused as exc:
+            entry = {"id": s.draft.object_id, "version": s.draft.version_key}
+            plan.quarantined.append((entry, f"refused: {exc.message}"))
+    await node.writer.append([], actor=actor, in_transaction=[finish])
+
+
+async def record_status(node: Node, partner: str, status: dict[str, Any]) -> None:
+    """Store contact, head and error fields of a partner without moving its cursor."""
+    step = _finish(partner, Plan(), None, status)
+    await node.writer.append([], actor=f"node:{partner}", in_transaction=[step])
+
+
+async def load_cursor(node: Node, partner: str) -> CursorState:
+    c = federation_cursors.c
+    async with node.engines.reader.connect() as conn:
+        row = (
+            await conn.execute(select(c.oseq, c.entry_hash, c.diverged).where(c.partner == partner))
+        ).first()
+    if row is None:
+        return CursorState(0, "0" * 64)
+    return CursorState(int(row[0]), str(row[1]), row[2])

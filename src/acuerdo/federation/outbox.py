@@ -1,0 +1,261 @@
+"""Per-partner outboxes, filled inside the writer's transaction by a projector.
+
+For each version this node's own party wrote, the release gate's decision (materialised as
+the version's grant rows: a `node:PARTY` token with the federation channel) says which
+partners receive it; each such version becomes the next entry of that partner's outbox. The
+sequence is allocated inside the write transaction, so it is contiguous on every backend,
+and each entry's hash chains the previous entry's hash with the record's canonical bytes
+and signature: holding a signed head authenticates every entry before it.
+
+Withheld versions never enter an outbox. When a newer version no longer goes to a partner
+that held an older one (its markings narrowed), a *withdrawn* entry goes instead, and the
+partner hides the object.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import and_, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from acuerdo.federation.tables import federation_outbox
+from acuerdo.ledger.access import CHANNEL_BITS
+from acuerdo.ledger.audit import GENESIS
+from acuerdo.ledger.canonical import canonicalize
+from acuerdo.ledger.tables import grants, ledger, refs
+from acuerdo.ledger.writes import Projected
+from acuerdo.release import Channel
+
+ENTRY_PREFIX = b"acuerdo/federation-entry/v1\x00"
+RECORD = "record"
+WITHDRAWN = "withdrawn"
+FEDERATION_BIT = CHANNEL_BITS[Channel.FEDERATION]
+
+
+def signature_digest(envelope: bytes, signature: bytes) -> str:
+    """SHA-256 over a record's envelope and signature (the envelope holds no NUL)."""
+    return hashlib.sha256(envelope + b"\x00" + signature).hexdigest()
+
+
+def entry_hash(
+    prev: str, oseq: int, kind: str, object_id: str, version_key: str, record: str, sig: str
+) -> str:
+    """The hash of one outbox entry, chained to the previous entry's hash."""
+    body = canonicalize(
+        {
+            "prev": prev,
+            "oseq": oseq,
+            "kind": kind,
+            "id": object_id,
+            "version": version_key,
+            "record": record,
+            "sig": sig,
+        }
+    )
+    return hashlib.sha256(ENTRY_PREFIX + body).hexdigest()
+
+
+@dataclass(frozen=True)
+class Version:
+    """What an outbox entry needs of a ledger version."""
+
+    seq: int
+    object_id: str
+    version_key: str
+    sha256: str
+    sig: str
+
+
+async def outbox_head(conn: AsyncConnection, partner: str) -> tuple[int, str]:
+    """(last oseq, its entry hash) of a partner's outbox; (0, GENESIS) when empty."""
+    row = (
+        await conn.execute(
+            select(federation_outbox.c.oseq, federation_outbox.c.entry_hash)
+            .where(federation_outbox.c.partner == partner)
+            .order_by(federation_outbox.c.oseq.desc())
+            .limit(1)
+        )
+    ).first()
+    return (int(row[0]), str(row[1])) if row else (0, GENESIS)
+
+
+async def released_to(conn: AsyncConnection, partner: str, seqs: Sequence[int]) -> set[int]:
+    """Of these ledger seqs, those the gate released to the partner's node by federation."""
+    out: set[int] = set()
+    for i in range(0, len(seqs), 500):
+        chunk = list(seqs[i : i + 500])
+        rows = await conn.execute(
+            select(grants.c.seq, grants.c.channels).where(
+                and_(grants.c.token == f"node:{partner}", grants.c.seq.in_(chunk))
+            )
+        )
+        out.update(int(s) for s, ch in rows if ch & FEDERATION_BIT)
+    return out
+
+
+async def versions_at(conn: AsyncConnection, seqs: Sequence[int]) -> dict[int, Version]:
+    """The ledger versions at these seqs, with their signature digests."""
+    out: dict[int, Version] = {}
+    cols = (ledger.c.seq, ledger.c.object_id, ledger.c.version_key, ledger.c.sha256)
+    for i in range(0, len(seqs), 500):
+        chunk = list(seqs[i : i + 500])
+        rows = await conn.execute(
+            select(*cols, ledger.c.envelope, ledger.c.signature).where(ledger.c.seq.in_(chunk))
+        )
+        for seq, oid, key, sha, env, sig in rows:
+            out[int(seq)] = Version(int(seq), oid, key, sha, signature_digest(env, sig))
+    return out
+
+
+async def last_entries(
+    conn: AsyncConnection, partner: str, object_ids: Sequence[str]
+) -> dict[str, tuple[str, int]]:
+    """Per object, (kind, ledger seq) of the newest entry the partner's outbox holds for it."""
+    out: dict[str, tuple[str, int, int]] = {}
+    o = federation_outbox.c
+    for i in range(0, len(object_ids), 500):
+        chunk = list(object_ids[i : i + 500])
+        rows = await conn.execute(
+            select(o.object_id, o.kind, o.ledger_seq, o.oseq).where(
+                and_(o.partner == partner, o.object_id.in_(chunk))
+            )
+        )
+        for oid, kind, lseq, oseq in rows:
+            if oid not in out or oseq > out[oid][2]:
+                out[oid] = (kind, int(lseq), int(oseq))
+    return {k: (v[0], v[1]) for k, v in out.items()}
+
+
+class OutboxWriter:
+    """Appends entries to one partner's outbox within a transaction, chaining as it goes."""
+
+    def __init__(self, partner: str, head: tuple[int, str]) -> None:
+        self.partner = partner
+        self.oseq, self.hash = head
+        self.rows: list[dict[str, object]] = []
+
+    def add(self, kind: str, v: Version) -> None:
+        self.oseq += 1
+        sig = v.sig if kind == RECORD else ""
+        self.hash = entry_hash(
+            self.hash, self.oseq, kind, v.object_id, v.version_key, v.sha256, sig
+        )
+        self.rows.append(
+            {
+                "partner": self.partner,
+                "oseq": self.oseq,
+                "kind": kind,
+                "ledger_seq": v.seq,
+                "object_id": v.object_id,
+                "version_key": v.version_key,
+                "entry_hash": self.hash,
+            }
+        )
+
+    async def flush(self, conn: AsyncConnection) -> None:
+        if self.rows:
+            await conn.execute(insert(federation_outbox), self.rows)
+            self.rows = []
+
+
+async def referrers_of(conn: AsyncConnection, object_ids: Sequence[str]) -> list[str]:
+    """Objects that refer to any of these (their grants may have narrowed with them)."""
+    found: set[str] = set()
+    for i in range(0, len(object_ids), 500):
+        chunk = list(object_ids[i : i + 500])
+        found.update(
+            (await conn.execute(select(refs.c.src_id).where(refs.c.dst_id.in_(chunk)))).scalars()
+        )
+    return sorted(found)
+
+
+async def queue_versions(
+    conn: AsyncConnection,
+    partner: str,
+    seqs: Sequence[int],
+    current: set[int],
+    referrers: Sequence[str] = (),
+) -> int:
+    """Queue these own versions for one partner: released ones as records, and a withdrawn
+    entry for each current version that no longer goes to a partner that held its object,
+    and for each referrer whose held version is no longer released (what it refers to
+    narrowed).
+
+    Returns the number of entries added.
+    """
+    released = await released_to(conn, partner, seqs)
+    narrowed = [s for s in seqs if s in current and s not in released]
+    versions = await versions_at(conn, sorted(released | set(narrowed)))
+    held = await last_entries(conn, partner, sorted({versions[s].object_id for s in narrowed}))
+    out = OutboxWriter(partner, await outbox_head(conn, partner))
+    sent: dict[str, tuple[str, int]] = dict(held)
+    for seq in seqs:
+        v = versions.get(seq)
+        if v is None:
+            continue
+        if seq in released:
+            out.add(RECORD, v)
+            sent[v.object_id] = (RECORD, seq)
+            continue
+        last = sent.get(v.object_id)
+        if last is not None and last[0] == RECORD:
+            gone = (await versions_at(conn, [last[1]]))[last[1]]
+            out.add(WITHDRAWN, gone)
+            sent[v.object_id] = (WITHDRAWN, last[1])
+    if referrers:
+        await _withdraw_narrowed(conn, partner, referrers, sent, out)
+    added = len(out.rows)
+    await out.flush(conn)
+    return added
+
+
+async def _withdraw_narrowed(
+    conn: AsyncConnection,
+    partner: str,
+    object_ids: Sequence[str],
+    sent: dict[str, tuple[str, int]],
+    out: OutboxWriter,
+) -> None:
+    held = await last_entries(conn, partner, [o for o in object_ids if o not in sent])
+    held_seqs = [seq for kind, seq in held.values() if kind == RECORD]
+    if not held_seqs:
+        return
+    still = await released_to(conn, partner, held_seqs)
+    gone = await versions_at(conn, [s for s in held_seqs if s not in still])
+    for seq in sorted(gone):
+        out.add(WITHDRAWN, gone[seq])
+        sent[gone[seq].object_id] = (WITHDRAWN, seq)
+
+
+class OutboxProjector:
+    """The writer-side half of federation: fills every partner's outbox in the transaction."""
+
+    def __init__(self, party: str, partners: Sequence[str]) -> None:
+        self.party = party
+        self.partners = tuple(partners)
+
+    async def project(
+        self, conn: AsyncConnection, dialect: str, versions: Sequence[Projected]
+    ) -> None:
+        own = [p for p in versions if p.draft.holder == self.party]
+        seqs = [p.seq for p in own]
+        current = {p.seq for p in own if p.current}
+        referrers = await referrers_of(conn, [p.draft.object_id for p in versions if p.current])
+        if not own and not referrers:
+            return
+        for partner in self.partners:
+            await queue_versions(conn, partner, seqs, current, referrers)
+
+
+__all__ = [
+    "RECORD",
+    "WITHDRAWN",
+    "OutboxProjector",
+    "entry_hash",
+    "outbox_head",
+    "queue_versions",
+    "signature_digest",
+]

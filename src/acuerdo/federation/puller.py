@@ -1,0 +1,229 @@
+"""The pulling half: one task per partner, resuming from the stored cursor.
+
+Each round sends the cursor and the hash of the last applied entry, signed (RFC 9421). The
+answer must be signed by the partner for this very request; its batch must end at a head the
+partner signed, and chain back to the cursor. Then the batch is applied in one writer
+transaction with the new cursor. A partner that does not answer is retried with exponential
+backoff and full jitter; it never holds the writer, so local writes go on. Divergence stops
+pulling from that partner until an operator runs `acuerdo federation resume`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import random
+import secrets
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+import httpx
+from sqlalchemy import text
+
+from acuerdo.federation.apply import (
+    CursorState,
+    apply_plan,
+    load_cursor,
+    plan_batch,
+    record_status,
+)
+from acuerdo.federation.feed import RESPONSE_HEADER, head_signature_holds, response_signature_holds
+from acuerdo.federation.httpsig import sign_request
+from acuerdo.federation.partners import Partner
+from acuerdo.federation.tables import federation_partners
+from acuerdo.federation.verify import check_chain
+from acuerdo.ledger.audit import AuditEntry
+from acuerdo.ledger.keys import KeyCertificate, KeyPurpose, KeyRevocation, TrustStore
+from acuerdo.ledger.signing import b64url_decode, key_id_for
+from acuerdo.ledger.writer import utc_now
+
+if TYPE_CHECKING:
+    from acuerdo.node import Node
+
+log = logging.getLogger("acuerdo.federation")
+
+
+class PartnerRefused(Exception):
+    """The partner's answer cannot be used; the message says why (kept as last error)."""
+
+
+class Diverged(Exception):
+    """The partner's outbox does not continue from what this node applied."""
+
+
+def trust_from_bundle(node: Node, partner: Partner, bundle: dict[str, Any]) -> TrustStore:
+    """The partner's working keys, checked against its root (and the agreement's pins)."""
+    if bundle.get("party") != partner.party:
+        raise PartnerRefused(f"the node at {partner.url} is {bundle.get('party')}'s")
+    if bundle.get("agreement") != node.agreement.hash:
+        raise PartnerRefused(
+            f"{partner.party} runs agreement {str(bundle.get('agreement'))[:16]}..., this node "
+            f"{node.agreement.hash[:16]}...: no records are exchanged while they differ"
+        )
+    try:
+        root = b64url_decode(bundle["root_public_key"])
+        certs = [KeyCertificate.from_json(c) for c in bundle["certificates"]]
+        revs = [KeyRevocation.from_json(r) for r in bundle["revocations"]]
+        trust = TrustStore({partner.party: root}, certs, revs)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PartnerRefused(f"{partner.party}'s key bundle is unusable: {exc}") from None
+    pinned = node.agreement.party(partner.party).root_keys
+    if pinned and bundle["root_public_key"] not in {k.public_key for k in pinned}:
+        raise PartnerRefused(f"{partner.party}'s root key {key_id_for(root)} is not pinned")
+    certified = any(c.key_id == partner.key_id and c.purpose == KeyPurpose.REQUESTS for c in certs)
+    if not certified and key_id_for(root) != partner.key_id:
+        raise PartnerRefused(f"{partner.party}'s root does not certify key {partner.key_id}")
+    return trust
+
+
+class Puller:
+    """Pulls one partner's outbox for this node."""
+
+    def __init__(self, node: Node, partner: Partner) -> None:
+        self.node = node
+        self.partner = partner
+        wait = node.settings.federation_wait_seconds
+        self.client = httpx.AsyncClient(timeout=httpx.Timeout(10.0, read=wait + 15.0))
+        self.trust: TrustStore | None = None
+        self.failures = 0
+        self.applied = 0
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+    def backoff(self) -> float:
+        """Exponential backoff with full jitter, capped by the setting."""
+        cap = self.node.settings.federation_backoff_max_seconds
+        return random.uniform(0, min(cap, 0.25 * 2**self.failures))  # noqa: S311
+
+    async def run(self) -> None:
+        """Pull for ever; on PostgreSQL only while holding this partner's advisory lock, so
+        several processes serving one node run one puller per partner between them."""
+        if self.node.engines.dialect != "postgresql":
+            await self._pull_forever()
+            return
+        key = int.from_bytes(hashlib.sha256(f"puller:{self.partner.party}".encode()).digest()[:7])
+        async with self.node.engines.reader.connect() as conn:
+            while not (
+                await conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key})
+            ).scalar():
+                await conn.commit()
+                await asyncio.sleep(self.node.settings.federation_backoff_max_seconds)
+            await conn.commit()
+            try:
+                await self._pull_forever()
+            finally:
+                with contextlib.suppress(Exception):
+                    await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+
+    async def _pull_forever(self) -> None:
+        while True:
+            try:
+                cursor = await load_cursor(self.node, self.partner.party)
+                if cursor.diverged:
+                    await asyncio.sleep(self.node.settings.federation_backoff_max_seconds)
+                    continue
+                await self.round(cursor)
+                self.failures = 0
+            except asyncio.CancelledError:
+                raise
+            except Diverged as exc:
+                await self._diverged(str(exc))
+            except (PartnerRefused, httpx.HTTPError, OSError) as exc:
+                self.failures += 1
+                reason = str(exc) or type(exc).__name__
+                log.warning("pull from %s: %s", self.partner.party, reason)
+                await record_status(self.node, self.partner.party, {"last_error": reason})
+                await asyncio.sleep(self.backoff())
+
+    async def _diverged(self, reason: str) -> None:
+        party = self.partner.party
+        cursor = await load_cursor(self.node, party)
+        state = CursorState(cursor.oseq, cursor.entry_hash, reason)
+        await self.node.audit([AuditEntry(f"node:{party}", "federation.divergence", party, {})])
+        from acuerdo.federation.apply import Plan
+
+        await apply_plan(self.node, party, Plan(), state, {"last_error": reason})
+
+    async def request(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
+        """One signed GET to the partner; its answer must be signed for this request."""
+        url = f"{self.partner.url}{path}" + (f"?{urlencode(params)}" if params else "")
+        nonce = secrets.token_urlsafe(24)
+        signer = self.node.keys.signer(KeyPurpose.REQUESTS)
+        headers = sign_request("GET", url, b"", signer, self.node.agreement.hash, nonce=nonce)
+        r = await self.client.get(url, headers=headers)
+        if r.status_code != 200:
+            try:
+                problem = r.json()
+            except ValueError:
+                problem = {"detail": r.text[:200]}
+            code = str(problem.get("type", "")).rsplit(":", 1)[-1]
+            if code == "divergence":
+                raise Diverged(str(problem.get("detail")))
+            raise PartnerRefused(f"{r.status_code} {code}: {problem.get('detail')}")
+        signature = r.headers.get(RESPONSE_HEADER, "")
+        if not response_signature_holds(signature, nonce, r.content, self.partner.public_key):
+            raise PartnerRefused("the answer is not signed by the partner for this request")
+        document: dict[str, Any] = json.loads(r.content)
+        return document
+
+    async def hello(self) -> TrustStore:
+        bundle = await self.request("/federation/v1/hello", {})
+        trust = trust_from_bundle(self.node, self.partner, bundle)
+        text = json.dumps(bundle, sort_keys=True)
+
+        async def keep(conn: Any) -> None:
+            p = federation_partners.c
+            await conn.execute(
+                federation_partners.update()
+                .where(p.party == self.partner.party)
+                .values(keys_bundle=text)
+            )
+
+        await self.node.writer.append([], actor=f"node:{self.partner.party}", in_transaction=[keep])
+        return trust
+
+    async def round(self, cursor: CursorState) -> int:
+        """Pull and apply one batch; return how many entries it held."""
+        if self.trust is None:
+            self.trust = await self.hello()
+        settings = self.node.settings
+        params = {
+            "after": cursor.oseq,
+            "last": cursor.entry_hash,
+            "wait": settings.federation_wait_seconds,
+        }
+        doc = await self.request("/federation/v1/feed", params)
+        head, entries = doc.get("head") or {}, doc.get("entries") or []
+        self._check_head(head, str(doc.get("head_signature", "")))
+        checked = check_chain(entries, (cursor.oseq, cursor.entry_hash), str(head.get("hash")))
+        trust = self.trust if settings.federation_verify_records else None
+        plan = await plan_batch(self.node, self.partner.party, checked.good, trust)
+        plan.quarantined.extend(checked.tampered)
+        now = utc_now()
+        status: dict[str, Any] = {"last_contact": now, "partner_head": int(head["outbox_oseq"])}
+        if checked.broken:
+            status["last_error"] = checked.broken
+            plan.quarantined.append(({"after": cursor.oseq, "head": head}, checked.broken))
+        else:
+            status["last_error"] = None
+        through = checked.through
+        new = CursorState(*through) if through else None
+        if (through[0] if through else cursor.oseq) >= int(head["outbox_oseq"]):
+            status["caught_up_at"] = now
+        await apply_plan(self.node, self.partner.party, plan, new, status)
+        self.applied += len(plan.versions)
+        if checked.broken:
+            raise PartnerRefused(checked.broken)
+        return len(entries)
+
+    def _check_head(self, head: dict[str, Any], signature: str) -> None:
+        if not head_signature_holds(head, signature, self.partner.public_key):
+            raise PartnerRefused("the batch's head is not signed by the partner")
+        if head.get("origin") != self.partner.party or head.get("partner") != self.node.party:
+            raise PartnerRefused("the batch's head names other nodes")
+        if head.get("agreement") != self.node.agreement.hash:
+            raise PartnerRefused("the batch's head names another agreement")

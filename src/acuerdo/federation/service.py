@@ -1,0 +1,88 @@
+"""Federation as a node carries it: the outbox projector, the nonce cache, the wake-up of
+waiting feeds, the partner lookup for signed requests, and the pullers.
+
+`install_federation` is called when a node is opened; the pullers only run in a serving
+process (`start_pullers`), so a CLI command never starts pulling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import TYPE_CHECKING
+
+from acuerdo.federation.httpsig import NonceCache
+from acuerdo.federation.outbox import OutboxProjector
+from acuerdo.federation.partners import Partner, list_partners
+
+if TYPE_CHECKING:
+    from acuerdo.federation.puller import Puller
+    from acuerdo.node import Node
+
+
+class Wakeup:
+    """Wakes every waiting feed after a commit (within this process)."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+
+    def notify(self) -> None:
+        event, self._event = self._event, asyncio.Event()
+        event.set()
+
+    async def wait(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._event.wait(), seconds)
+
+
+class Federation:
+    """One node's federation state."""
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        window = node.settings.federation_window_seconds
+        self.nonces = NonceCache(keep_seconds=2 * window + 5)
+        self.wakeup = Wakeup()
+        self.pullers: dict[str, Puller] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        partners = [p.code for p in node.agreement.model.parties if p.code != node.party]
+        node.context.projectors.append(OutboxProjector(node.party, partners))
+        node.context.commit_listeners.append(self.wakeup.notify)
+
+    async def partner_by_key(self, key_id: str) -> Partner | None:
+        """The partner whose requests key has this id (None: not a partner's key)."""
+        for partner in await list_partners(self.node.engines.reader):
+            if partner.key_id == key_id:
+                return partner
+        return None
+
+    async def start_pullers(self) -> None:
+        """Start one puller per configured partner (a serving process calls this)."""
+        from acuerdo.federation.puller import Puller
+
+        for partner in await list_partners(self.node.engines.reader):
+            if partner.party in self._tasks:
+                continue
+            puller = Puller(self.node, partner)
+            self.pullers[partner.party] = puller
+            self._tasks[partner.party] = asyncio.create_task(
+                puller.run(), name=f"acuerdo-puller-{partner.party}"
+            )
+
+    async def stop(self) -> None:
+        for task in self._tasks.values():
+            task.cancel()
+        for task in self._tasks.values():
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for puller in self.pullers.values():
+            await puller.close()
+        self._tasks.clear()
+        self.pullers.clear()
+
+
+def install_federation(node: Node) -> Federation:
+    """Wire federation into a node being opened."""
+    from acuerdo.federation import tables  # noqa: F401 (registers the tables' metadata)
+
+    return Federation(node)
