@@ -74,7 +74,7 @@ def test_summary_names_id_hash_parties_and_counts(usa_pry: Agreement) -> None:
     assert "USA (sending)" in text and "PRY (host)" in text
     assert "4 (2 covered, 2 not)" in text
     assert "7 types" in text
-    assert "12 (12 provisional)" in text
+    assert "14 (14 provisional)" in text
     assert "2 with public wording, 6 not public" in text
 
 
