@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from types import FrameType
 
 import httpx
 
@@ -109,10 +110,18 @@ def serve_node(settings: Settings) -> None:
     asyncio.run(_check())
     # A partner's long poll may wait for entries; on shutdown it is cut after a few seconds
     # (the partner retries from its cursor), so Ctrl-C never waits for a poll to time out.
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level="info",
-        timeout_graceful_shutdown=3,
+    app = create_app(settings)
+
+    class _Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            # Long polls see the flag within half a second and answer what they have, so a
+            # stop never has to cancel them mid-request.
+            node = getattr(app.state, "node", None)
+            if node is not None:
+                node.federation.closing = True
+            super().handle_exit(sig, frame)
+
+    config = uvicorn.Config(
+        app, host=settings.host, port=settings.port, log_level="info", timeout_graceful_shutdown=3
     )
+    _Server(config).run()

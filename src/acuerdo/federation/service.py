@@ -43,6 +43,8 @@ class Federation:
         window = node.settings.federation_window_seconds
         self.nonces = NonceCache(keep_seconds=2 * window + 5)
         self.wakeup = Wakeup()
+        # Set when the serving process is asked to stop: waiting feeds answer at once.
+        self.closing = False
         self.pullers: dict[str, Puller] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         partners = [p.code for p in node.agreement.model.parties if p.code != node.party]

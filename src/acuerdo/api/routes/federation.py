@@ -139,7 +139,7 @@ async def feed(
     while True:
         entries, head = await read_batch(node.engines.reader, party, after, size)
         remaining = deadline - time.monotonic()
-        if entries or remaining <= 0:
+        if entries or remaining <= 0 or node.federation.closing:
             break
         await node.federation.wakeup.wait(min(remaining, 0.5))
     document = batch_document(
