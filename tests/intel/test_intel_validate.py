@@ -22,7 +22,7 @@ from acuerdo.domains.intel.validate import (
     check_object,
     validate_object,
 )
-from acuerdo.ledger import types
+from acuerdo.ledger import types, typeschemas
 
 OASIS = ValidationOptions(version="2.1", strict=False)
 
@@ -47,7 +47,7 @@ def test_every_covered_type_has_an_example() -> None:
 def test_valid_objects_pass_ours_and_the_reference(obj: dict[str, Any]) -> None:
     assert validate_object(obj) == []
     if obj["type"] in types.BY_NAME:
-        schema = types.validator(obj["type"])
+        schema = typeschemas.validator(obj["type"])
         assert isinstance(schema, Draft202012Validator)
         assert list(schema.iter_errors(obj)) == []
     else:

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from acuerdo.ledger import types
+from acuerdo.ledger import types, typeschemas
 
 PERSON = "acuerdo-covered-person"
 EXTENSIONS = {types.BY_NAME[PERSON].extension_id: {"extension_type": "new-sdo"}}
@@ -42,7 +42,7 @@ def _person(**over: Any) -> dict[str, Any]:
 
 
 def _reference_valid(obj: dict[str, Any]) -> bool:
-    validator: Draft202012Validator = types.validator(PERSON)
+    validator: Draft202012Validator = typeschemas.validator(PERSON)
     return not list(validator.iter_errors(obj))
 
 
@@ -55,16 +55,16 @@ def _reference_valid(obj: dict[str, Any]) -> bool:
 )
 def test_fast_and_reference_verdicts_agree(field: str, value: Any) -> None:
     obj = _person(**{field: value})
-    assert (types.schema_errors(obj) == []) == _reference_valid(obj)
-    if types._fast_valid(PERSON, obj):
+    assert (typeschemas.schema_errors(obj) == []) == _reference_valid(obj)
+    if typeschemas.fast_valid(PERSON, obj):
         assert _reference_valid(obj)
 
 
 def test_refusal_messages_are_the_reference_ones() -> None:
-    errors = types.schema_errors(_person(category="Bad Category"))
+    errors = typeschemas.schema_errors(_person(category="Bad Category"))
     assert errors == ["$.category: 'Bad Category' does not match '^[a-z0-9][a-z0-9-]{0,63}$'"]
-    assert types.schema_errors(_person()) == []
-    assert types.schema_errors(_person(extensions={})) == [
+    assert typeschemas.schema_errors(_person()) == []
+    assert typeschemas.schema_errors(_person(extensions={})) == [
         f"$.extensions: must declare {types.BY_NAME[PERSON].extension_id} "
         "with extension_type new-sdo"
     ]

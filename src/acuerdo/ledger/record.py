@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from acuerdo.ledger import stix, types
+from acuerdo.ledger import stix, types, typeschemas
 from acuerdo.ledger.canonical import canonicalize, sha256_hex
 from acuerdo.markings import MarkingError, parse_marking_definition
 from acuerdo.release import RecordKind
@@ -86,7 +86,7 @@ def prepare(
         if created and modified and modified < created:
             raise RecordError("modified must not be earlier than created")
         if otype in types.BY_NAME:
-            errors = types.schema_errors(obj)
+            errors = typeschemas.schema_errors(obj)
             if errors:
                 raise RecordError(f"{otype} fails its schema: " + "; ".join(errors[:10]))
         markings = stix.marking_refs(obj)

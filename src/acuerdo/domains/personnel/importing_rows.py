@@ -24,7 +24,7 @@ from jsonschema.protocols import Validator
 from acuerdo.agreement import Agreement
 from acuerdo.agreement.fieldtypes import iso_country_codes
 from acuerdo.domains.personnel.spreadsheet import Cell, ColumnMapping, Row
-from acuerdo.ledger.types import validator
+from acuerdo.ledger.typeschemas import validator
 
 Error = tuple[int, str, str]  # (row, column header, message)
 PORT_KINDS = ("airport", "land-crossing", "river-port", "military-airfield", "other")
