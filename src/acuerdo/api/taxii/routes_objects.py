@@ -58,7 +58,8 @@ async def get_objects(
     return paged_response(found, nxt, b"objects", body_of)
 
 
-async def _envelope_objects(request: Request, limit: int) -> list[Any]:
+async def _envelope_objects(request: Request, limit: int) -> tuple[list[Any], bytes]:
+    """The envelope's objects, and the bytes received (kept for a POST answered pending)."""
     require_taxii_body(request)
     try:
         raw = await read_limited(request, limit)
@@ -74,7 +75,7 @@ async def _envelope_objects(request: Request, limit: int) -> list[Any]:
             422, "send a TAXII envelope: a JSON object whose 'objects' is a non-empty list",
             code="invalid-envelope",
         )  # fmt: skip
-    return objects
+    return objects, raw
 
 
 @router.post("/objects/", response_class=Response, status_code=202)
@@ -90,6 +91,6 @@ async def add_objects(
     view = service.view(collection_id, user)
     if not view.can_write(user):
         raise TaxiiError(403, f"you may not write to collection {view.alias}")
-    objects = await _envelope_objects(request, service.node.settings.max_body_bytes)
-    record = await service.submit(user, view, objects)
+    objects, raw = await _envelope_objects(request, service.node.settings.max_body_bytes)
+    record = await service.submit(user, view, objects, raw)
     return taxii_json(record.resource(), status=202)

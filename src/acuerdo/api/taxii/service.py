@@ -50,27 +50,45 @@ class TaxiiService:
     def visible_views(self, user: User) -> list[CollectionView]:
         return [v for v in self.views if v.can_read(user) or v.can_write(user)]
 
-    async def submit(self, user: User, view: CollectionView, objects: list[Any]) -> StatusRecord:
-        """Record the POST, then process it; small ones are answered complete."""
-        record = await self.statuses.create(user.principal, API_ROOT, view.id, objects)
-        task = self._start(record, user, view)
+    async def submit(
+        self, user: User, view: CollectionView, objects: list[Any], envelope: bytes | None = None
+    ) -> StatusRecord:
+        """Process a POST; small ones are answered complete, large ones pending.
+
+        A large POST is stored first (with `envelope`, the bytes received, when given), so
+        that its status survives a restart; a small one is stored once, complete.
+        """
+        record = self.statuses.new(user.principal, API_ROOT, view.id, objects)
         if len(objects) <= self.node.settings.taxii_sync_objects:
-            await asyncio.shield(task)
+            await asyncio.shield(self._start(record, user, view, stored=False))
+        else:
+            await self.statuses.create(record, envelope)
+            self._start(record, user, view, stored=True)
         return record
 
-    def _start(self, record: StatusRecord, user: User, view: CollectionView) -> asyncio.Task[None]:
-        task = asyncio.create_task(self._process(record, user, view), name=f"taxii-{record.id}")
+    def _start(
+        self, record: StatusRecord, user: User, view: CollectionView, *, stored: bool
+    ) -> asyncio.Task[None]:
+        work = self._process(record, user, view, stored=stored)
+        task = asyncio.create_task(work, name=f"taxii-{record.id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def _process(self, record: StatusRecord, user: User, view: CollectionView) -> None:
+    async def _process(
+        self, record: StatusRecord, user: User, view: CollectionView, *, stored: bool
+    ) -> None:
         while record.processed < record.total_count:
             start = record.processed
             chunk = record.objects[start : start + BATCH]
             valid, failures = check_objects(self.node, user, view, chunk, start)
             written = await write_valid(self.node, user, valid)
-            await self.statuses.add(record, failures + written, start + len(chunk))
+            if stored:
+                await self.statuses.add(record, failures + written, start + len(chunk))
+            else:
+                self.statuses.note(record, failures + written, start + len(chunk))
+        if not stored:
+            await self.statuses.store_complete(record)
 
     async def resume(self) -> None:
         """Continue the POSTs a previous run left pending (their requesters still exist)."""
@@ -80,7 +98,7 @@ class TaxiiService:
             view = next((v for v in self.views if v.id == record.collection_id), None)
             if user is None or view is None:
                 continue
-            self._start(record, user, view)
+            self._start(record, user, view, stored=True)
 
     async def stop(self) -> None:
         """Cancel processing (a restart resumes it from the last recorded batch)."""

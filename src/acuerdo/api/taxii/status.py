@@ -1,16 +1,19 @@
 """Status resources (spec 4.3): each POST's per-object outcome, persisted across restarts.
 
-A POST is recorded before anything is processed: its objects are kept in the row with how
-many have been processed, and each batch's outcomes are added as the batch completes. A
-node that stops halfway resumes every unfinished status when it starts again; objects
-already written are found again as the same version (a duplicate, not a second write).
+A POST answered pending is recorded before anything is processed: its envelope (the bytes
+received) is kept in the row with how many objects have been processed, and each batch's
+outcomes are added as the batch completes. A node that stops halfway resumes every
+unfinished status when it starts again; objects already written are found again as the
+same version (a duplicate, not a second write). A POST answered once processed has given
+no status id out before it completes, so its status is written once, complete: there is
+nothing a restart would have to resume.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,6 +46,9 @@ class StatusRecord:
     failures: list[dict[str, str]]
     processed: int
     objects: list[Any]  # the envelope's objects, [] once complete
+    # Each outcome's JSON, kept as it is added so that a batch's update of a large POST
+    # serialises its own outcomes, not every earlier one again.
+    done_json: list[str] = field(default_factory=list, repr=False)
 
     def resource(self) -> dict[str, Any]:
         """The status resource of spec 4.3.1."""
@@ -77,41 +83,62 @@ class StatusStore:
         self._writer = writer
         self._reader = reader
 
-    async def create(
-        self, requester: str, api_root: str, collection_id: str, objects: list[Any]
-    ) -> StatusRecord:
-        record = StatusRecord(
+    @staticmethod
+    def new(requester: str, api_root: str, collection_id: str, objects: list[Any]) -> StatusRecord:
+        """A status resource in memory, pending, nothing processed."""
+        return StatusRecord(
             str(uuid.uuid4()), requester, api_root, collection_id, _now(), PENDING,
             len(objects), [], [], 0, objects,
         )  # fmt: skip
+
+    async def create(self, record: StatusRecord, envelope: bytes | None = None) -> None:
+        """Store a pending status with its envelope (`envelope`: the bytes received, whose
+        `objects` are the record's), so that a restart resumes it."""
+        if envelope is None:
+            envelope = json.dumps(record.objects, separators=(",", ":")).encode()
+        await self._insert(record, envelope)
+
+    async def store_complete(self, record: StatusRecord) -> None:
+        """Store a status processed in full before its id was handed out: one write."""
+        await self._insert(record, None)
+
+    async def _insert(self, record: StatusRecord, envelope: bytes | None) -> None:
         row = {
             "id": record.id,
-            "requester": requester,
-            "api_root": api_root,
-            "collection_id": collection_id,
+            "requester": record.requester,
+            "api_root": record.api_root,
+            "collection_id": record.collection_id,
             "request_timestamp": record.request_timestamp,
-            "status": PENDING,
+            "status": record.status,
             "total_count": record.total_count,
             "outcomes": self._outcomes(record),
-            "envelope": json.dumps(objects, separators=(",", ":")).encode(),
+            "envelope": envelope,
         }
         async with self._writer.begin() as conn:
             await conn.execute(taxii_status.insert(), row)
-        return record
 
     @staticmethod
     def _outcomes(r: StatusRecord) -> str:
-        data = {"successes": r.successes, "failures": r.failures, "processed": r.processed}
-        return json.dumps(data, separators=(",", ":"))
+        return '{"outcomes":[' + ",".join(r.done_json) + '],"processed":' + str(r.processed) + "}"
 
-    async def add(self, record: StatusRecord, outcomes: list[Outcome], processed: int) -> None:
-        """Record a batch's outcomes; the status completes with the last object."""
-        record.successes.extend(o.details() for o in outcomes if o.ok)
-        record.failures.extend(o.details() for o in outcomes if not o.ok)
+    @staticmethod
+    def note(record: StatusRecord, outcomes: list[Outcome], processed: int) -> None:
+        """Add a batch's outcomes to the record in memory; it completes with the last object."""
+        for o in outcomes:
+            details = o.details()
+            (record.successes if o.ok else record.failures).append(details)
+            record.done_json.append(
+                json.dumps([o.ok, details["id"], details["version"], details["message"]])
+            )
         record.processed = processed
-        values: dict[str, Any] = {"outcomes": self._outcomes(record)}
         if processed >= record.total_count:
             record.status, record.objects = COMPLETE, []
+
+    async def add(self, record: StatusRecord, outcomes: list[Outcome], processed: int) -> None:
+        """Record a batch's outcomes of a stored status; it completes with the last object."""
+        self.note(record, outcomes, processed)
+        values: dict[str, Any] = {"outcomes": self._outcomes(record)}
+        if record.status == COMPLETE:
             values.update(status=COMPLETE, envelope=None)
         async with self._writer.begin() as conn:
             await conn.execute(
@@ -131,9 +158,27 @@ class StatusStore:
             return [_record(r._mapping) for r in rows]
 
 
+def _envelope_objects(envelope: Any) -> list[Any]:
+    """The objects of a stored envelope: the POST's body, or (rows of earlier versions) the
+    list of its objects."""
+    if envelope is None:
+        return []
+    data = parse_json(bytes(envelope))
+    return list(data["objects"] if isinstance(data, dict) else data)  # type: ignore[arg-type]
+
+
 def _record(row: Any) -> StatusRecord:
     outcomes = json.loads(row["outcomes"])
-    envelope = row["envelope"]
+    successes: list[dict[str, str]] = outcomes.get("successes", [])
+    failures: list[dict[str, str]] = outcomes.get("failures", [])
+    done = [
+        json.dumps([ok, d["id"], d["version"], d["message"]])
+        for ok, group in ((True, successes), (False, failures))
+        for d in group
+    ]
+    for ok, oid, version, message in outcomes.get("outcomes", []):
+        (successes if ok else failures).append({"id": oid, "version": version, "message": message})
+        done.append(json.dumps([ok, oid, version, message]))
     return StatusRecord(
         id=row["id"],
         requester=row["requester"],
@@ -142,8 +187,9 @@ def _record(row: Any) -> StatusRecord:
         request_timestamp=row["request_timestamp"],
         status=row["status"],
         total_count=int(row["total_count"]),
-        successes=outcomes["successes"],
-        failures=outcomes["failures"],
+        successes=successes,
+        failures=failures,
         processed=int(outcomes["processed"]),
-        objects=list(parse_json(bytes(envelope))) if envelope is not None else [],  # type: ignore[arg-type]
+        objects=_envelope_objects(row["envelope"]),
+        done_json=done,
     )
