@@ -35,6 +35,7 @@ from taxii_peers import CACHE, make_acuerdo_home
 
 SPENT: dict[str, float] = defaultdict(float)
 WALL: dict[str, float] = defaultdict(float)
+COUNT: dict[str, int] = defaultdict(int)
 
 
 def _timed(name: str, fn: Callable[..., Any], clock: Callable[[], float]) -> Callable[..., Any]:
@@ -109,6 +110,11 @@ def report(cpu: float, n: int) -> None:
 
     print(f"  {'step':42} {'CPU/object':>10} {'wall/object':>11}")
     named = 0.0
+    if COUNT:
+        print(f"  collections: {dict(COUNT)}")
+    gcs = {k: v for k, v in SPENT.items() if k.startswith("garbage")}
+    for name, spent in gcs.items():
+        line(f"(of which {name})", spent)
     for name in TOP:
         line(name, SPENT.get(name, 0.0))
         named += SPENT.get(name, 0.0)
@@ -122,7 +128,7 @@ def report(cpu: float, n: int) -> None:
     line("rest (service, driver hops, event loop)", cpu - named)
 
 
-async def run(envelopes: int, per: int, profile: bool) -> None:
+async def run(envelopes: int, per: int, profile: bool, freeze: bool) -> None:
     home = CACHE / f"costs-{uuid.uuid4().hex[:8]}"
     await make_acuerdo_home(home, {"alice": ["analyst"]})
     node = await Node.open(Settings(home=home, taxii_sync_objects=100_000))
@@ -138,6 +144,10 @@ async def run(envelopes: int, per: int, profile: bool) -> None:
         ]
         # a warm-up envelope, not counted
         await service.submit(alice, view, parse_json(bodies[0])["objects"])  # type: ignore[index]
+        if freeze:
+            import gc
+
+            gc.freeze()  # as `acuerdo serve` does once started
         if not profile:
             instrument(node)
         profiler = None
@@ -146,6 +156,9 @@ async def run(envelopes: int, per: int, profile: bool) -> None:
 
             profiler = Profiler(async_mode="enabled", interval=0.0005)
             profiler.start()
+        for key in [k for k in SPENT if k.startswith("garbage")]:
+            del SPENT[key]
+        COUNT.clear()
         wall, cpu = time.perf_counter(), time.process_time()
         for body in bodies[1:]:
             t = time.process_time()
@@ -174,8 +187,24 @@ def main() -> None:
     parser.add_argument("--envelopes", type=int, default=5)
     parser.add_argument("--per", type=int, default=1000)
     parser.add_argument("--profile", action="store_true", help="a pyinstrument profile")
+    parser.add_argument("--freeze", action="store_true", help="gc.freeze() after start-up")
+    parser.add_argument("--gc-stats", action="store_true", help="time the garbage collector")
     args = parser.parse_args()
-    asyncio.run(run(args.envelopes, args.per, args.profile))
+    if args.gc_stats:
+        import gc
+
+        def gc_timer(phase: str, info: dict[str, int]) -> None:
+            if phase == "start":
+                SPENT["_gc_start"] = time.process_time()
+            else:
+                SPENT[f"garbage collection (gen {info['generation']})"] += (
+                    time.process_time() - SPENT["_gc_start"]
+                )
+                COUNT[f"gen {info['generation']}"] += 1
+                COUNT[f"gen {info['generation']} collected"] += info["collected"]
+
+        gc.callbacks.append(gc_timer)
+    asyncio.run(run(args.envelopes, args.per, args.profile, args.freeze))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from acuerdo.domains.intel import identifiers as ids
 from acuerdo.domains.intel.observables import observable_keys
@@ -79,6 +83,29 @@ def test_aircraft_registrations_by_nationality_mark(
 )
 def test_mercosur_plates(plate: str, country: str | None, expected: tuple[str, str] | None) -> None:
     assert ids.vehicle_plate(plate, country) == expected
+
+
+_OCTET = st.one_of(
+    st.integers(0, 300).map(str),
+    st.integers(0, 99).map(lambda n: f"0{n}"),  # leading zeros: not an address
+    st.sampled_from(["", " ", "x", "-1", "1e2"]),
+)
+
+
+@settings(deadline=None, max_examples=400)
+@given(st.lists(_OCTET, min_size=3, max_size=5), st.sampled_from(["", " ", "\n", "/24"]))
+def test_dotted_quads_normalise_as_ipaddress_does(octets: list[str], tail: str) -> None:
+    """The dotted-quad fast path answers exactly what the ipaddress module answers."""
+    text = ".".join(octets) + tail
+    try:
+        if "/" in text:
+            net = ipaddress.ip_network(text.strip(), strict=False)
+            expected: str | None = str(net)
+        else:
+            expected = str(ipaddress.ip_address(text.strip()))
+    except ValueError:
+        expected = None
+    assert ids.normalize_ip(text) == expected
 
 
 def test_network_identifiers() -> None:

@@ -197,3 +197,79 @@ def test_subclasses_and_tuples_serialise_as_their_json_values() -> None:
     assert canonicalize({**value, "f": 0.5}) == canonicalize(
         {"b": True, "c": "red", "f": 0.5, "l": 3, "t": [1, "\U0001f600"]}
     )
+
+
+_KEYS = st.sampled_from(["a", "b", "id", "\ud800", "x"])
+_STRINGS = st.text(st.characters(min_codepoint=0xD7FE, max_codepoint=0xE001), max_size=3) | st.text(
+    max_size=3
+)
+# Objects as lists of pairs, so that a key may repeat.
+_TREES = st.recursive(
+    st.none() | st.integers(-5, 5) | _STRINGS,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.lists(st.tuples(_KEYS, inner), max_size=3).map(lambda pairs: ("obj", pairs))
+    ),
+    max_leaves=12,
+)
+
+
+def _render(tree: Any, ascii_only: bool) -> str:
+    if isinstance(tree, tuple):
+        return (
+            "{"
+            + ",".join(f"{_render(k, ascii_only)}:{_render(v, ascii_only)}" for k, v in tree[1])
+            + "}"
+        )
+    if isinstance(tree, list):
+        return "[" + ",".join(_render(v, ascii_only) for v in tree) + "]"
+    return json.dumps(tree, ensure_ascii=ascii_only)
+
+
+def _refused_by_the_rules(tree: Any, depth: int, max_depth: int) -> bool:
+    """The reference: a repeated key, a lone surrogate, or a container too deep."""
+    if isinstance(tree, tuple | list) and depth >= max_depth:
+        return True
+    if isinstance(tree, tuple):
+        keys = [k for k, _ in tree[1]]
+        return len(set(keys)) < len(keys) or any(
+            _refused_by_the_rules(k, depth + 1, max_depth)
+            or _refused_by_the_rules(v, depth + 1, max_depth)
+            for k, v in tree[1]
+        )
+    if isinstance(tree, list):
+        return any(_refused_by_the_rules(v, depth + 1, max_depth) for v in tree)
+    return isinstance(tree, str) and any(0xD800 <= ord(c) <= 0xDFFF for c in tree)
+
+
+@settings(deadline=None, max_examples=300)
+@given(_TREES, st.booleans(), st.integers(1, 4))
+def test_parse_refuses_exactly_what_the_rules_refuse(
+    tree: Any, ascii_only: bool, depth: int
+) -> None:
+    """Valid input takes a quick path; whatever it takes, the verdict is the rules'."""
+    text = _render(tree, ascii_only)
+    if not ascii_only:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = _render(tree, True)  # a raw surrogate cannot be sent as UTF-8 bytes
+    # json.dumps escapes a pair of surrogates as two escapes, which JSON decodes as one
+    # character: the reference sees the decoded strings.
+    decoded = _decoded(tree)
+    refused = _refused_by_the_rules(decoded, 0, depth)
+    if refused:
+        with pytest.raises(CanonicalError):
+            parse_json(text.encode("utf-8"), max_depth=depth)
+    else:
+        parse_json(text.encode("utf-8"), max_depth=depth)
+
+
+def _decoded(tree: Any) -> Any:
+    if isinstance(tree, tuple):
+        return ("obj", [(_decoded(k), _decoded(v)) for k, v in tree[1]])
+    if isinstance(tree, list):
+        return [_decoded(v) for v in tree]
+    if isinstance(tree, str):
+        return json.loads(json.dumps(tree))
+    return tree

@@ -42,6 +42,9 @@ MAX_CANONICAL_DEPTH = 256
 # against U+E000..U+FFFF differs between code points and code units.
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# An escape in the JSON text that may decode to a surrogate (\uD800 to \uDFFF); a false
+# alarm (an escaped backslash before "ud800") only costs the slow walk.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
 
 
 class CanonicalError(ValueError):
@@ -279,8 +282,30 @@ def parse_json(data: bytes | str, *, max_depth: int = 64) -> JSONValue:
         raise
     except ValueError as exc:  # e.g. an integer with more digits than int() allows
         raise CanonicalError(f"invalid JSON: {exc}") from exc
-    _check_parsed(value, max_depth)
+    if _may_break_rules(text, value, max_depth):
+        _check_parsed(value, max_depth)
     return value  # type: ignore[no-any-return]
+
+
+def _may_break_rules(text: str, value: object, max_depth: int) -> bool:
+    """False when the parsed text surely has no duplicate key, lone surrogate or nesting
+    beyond max_depth: a walk of containers only, with no paths, for the valid input every
+    write receives. True sends it to `_check_parsed`, which finds and names the problem."""
+    if _SURROGATE_ESCAPE.search(text) or _SURROGATE.search(text) or max_depth < 1:
+        return True
+    level: list[object] = [value] if isinstance(value, dict | list) else []
+    depth = 0
+    while level:
+        below: list[object] = []
+        for item in level:
+            if isinstance(item, _DuplicateKeys):
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            below.extend(c for c in children if isinstance(c, dict | list))  # type: ignore[attr-defined]
+        if below and depth + 1 >= max_depth:
+            return True
+        level, depth = below, depth + 1
+    return False
 
 
 def _path_text(path: tuple[str | int, ...]) -> str:

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from acuerdo.domains.intel.observables import observable_keys, split_key
@@ -40,8 +40,7 @@ if TYPE_CHECKING:
 OBSERVED = "observed-data"
 CARRIERS = (UNOWNED_TYPES - {"marking-definition", "extension-definition"}) | {OBSERVED}
 _CHUNK = 500
-_INSERT = "INSERT INTO intel_observables (key, seq, object_id) VALUES (:k, :s, :o) "
-_INSERT += "ON CONFLICT DO NOTHING"
+_INSERT = "INSERT INTO intel_observables (key, seq, object_id) VALUES ({}) ON CONFLICT DO NOTHING"
 
 
 def _type_of(object_id: str) -> str:
@@ -66,8 +65,11 @@ async def _stored_keys(conn: AsyncConnection, object_ids: set[str]) -> dict[str,
 
 
 async def _insert(conn: AsyncConnection, rows: set[tuple[str, int, str]]) -> None:
+    """One driver-level executemany of plain tuples (no per-row binding by SQLAlchemy)."""
     if rows:
-        await conn.execute(text(_INSERT), [{"k": k, "s": s, "o": o} for k, s, o in sorted(rows)])
+        dollar = conn.dialect.paramstyle == "numeric_dollar"
+        sql = _INSERT.format("$1, $2, $3" if dollar else "?, ?, ?")
+        await conn.exec_driver_sql(sql, sorted(rows))
 
 
 def _tier(v: Projected) -> int:

@@ -144,8 +144,16 @@ def normalize_plate(value: str, country: str | None = None) -> str | None:
 # --- network ------------------------------------------------------------------------------
 
 
+# A dotted quad already in canonical form (no leading zeros, each octet at most 255) is its
+# own normal form; anything else goes through `ipaddress`.
+_CANONICAL_IPV4 = re.compile(r"(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}"
+                             r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])")  # fmt: skip
+
+
 def normalize_ip(value: str) -> str | None:
     """Compressed address, or network with host bits cleared; a /32 or /128 is the address."""
+    if _CANONICAL_IPV4.fullmatch(value):
+        return value
     try:
         if "/" in value:
             net = ipaddress.ip_network(value.strip(), strict=False)
