@@ -12,18 +12,17 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from acuerdo.federation.authenticity import Rejected, read_records
 from acuerdo.federation.outbox import WITHDRAWN
 from acuerdo.federation.receipts import receipts_for
 from acuerdo.federation.tables import federation_assessments, federation_cursors
-from acuerdo.ledger.keys import KeyPurpose, TrustStore, UntrustedKey
-from acuerdo.ledger.record import RecordError, prepare
-from acuerdo.ledger.signing import Envelope, SignatureError, b64url_decode, verify_record
+from acuerdo.ledger.keys import TrustStore
+from acuerdo.ledger.record import RecordError
 from acuerdo.ledger.tables import grants, ledger, quarantine
 from acuerdo.ledger.writer import utc_now
 from acuerdo.ledger.writes import Signed, WriteRefused
@@ -54,51 +53,28 @@ class CursorState:
     diverged: str | None = None
 
 
-class Rejected(Exception):
-    """An entry that is not authentic; the message is its quarantine reason."""
-
-
-def _signed(node: Node, partner: str, e: dict[str, Any], trust: TrustStore | None) -> Signed:
-    body = str(e["body"]).encode("utf-8")
-    try:
-        envelope, signature = b64url_decode(e["envelope"]), b64url_decode(e["signature"])
-        obj = json.loads(body)
-        draft = prepare(obj, writer_party=partner, party_identities=node.party_identities)
-    except (ValueError, RecordError) as exc:
-        raise Rejected(f"malformed: {exc}") from None
-    if draft.body != body:
-        raise Rejected("malformed: the record bytes are not in canonical form")
-    try:
-        origin = Envelope.from_bytes(envelope)
-    except SignatureError as exc:
-        raise Rejected(f"signature: {exc}") from None
-    if origin.origin != partner or draft.owner not in (partner, ""):
-        raise Rejected(f"wrong party: signed by {origin.origin}'s node, pulled from {partner}")
-    if trust is not None:
-        try:
-            key = trust.working_key(partner, origin.key_id, KeyPurpose.RECORDS, datetime.now(UTC))
-            verify_record(body, envelope, signature, key, agreement_hash=node.agreement.hash)
-        except (UntrustedKey, SignatureError) as exc:
-            raise Rejected(f"signature: {exc}") from None
-    applied = node.applied_markings(draft)
-    return Signed(draft, envelope, signature, partner, None, applied)
-
-
 async def plan_batch(
-    node: Node, partner: str, entries: list[dict[str, Any]], trust: TrustStore | None
+    node: Node,
+    partner: str,
+    entries: list[dict[str, Any]],
+    trust: TrustStore | None,
+    raw: dict[int, tuple[bytes, bytes]] | None = None,
 ) -> Plan:
     """Check every entry's record (owner, signature, form) and what this node reads in it."""
     plan = Plan()
+    records = []
     for e in entries:
         if e.get("kind") == WITHDRAWN:
             plan.withdrawn.append((str(e["id"]), str(e["version"])))
-            continue
-        try:
-            signed = _signed(node, partner, e, trust)
-        except Rejected as exc:
-            plan.quarantined.append((e, str(exc)))
-            continue
-        plan.versions.append(signed)
+        else:
+            records.append(e)
+    for e, read in zip(
+        records, await read_records(node, partner, records, trust, raw), strict=True
+    ):
+        if isinstance(read, Rejected):
+            plan.quarantined.append((e, str(read)))
+        else:
+            plan.versions.append(read)
     drafts = [s.draft for s in plan.versions]
     for s in plan.versions:
         reasons = []

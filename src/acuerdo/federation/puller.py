@@ -90,9 +90,37 @@ class Puller:
         self.trust: TrustStore | None = None
         self.failures = 0
         self.applied = 0
+        # The next page, requested while the current one is applied (when behind).
+        self._ahead: tuple[CursorState, asyncio.Task[dict[str, Any]]] | None = None
 
     async def close(self) -> None:
+        self._drop_ahead()
         await self.client.aclose()
+
+    def _drop_ahead(self) -> None:
+        """Forget a page fetched ahead (its cursor was not reached); its outcome is unused."""
+        if self._ahead is not None:
+            task = self._ahead[1]
+            task.cancel()
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())
+            self._ahead = None
+
+    def _feed_params(self, cursor: CursorState) -> dict[str, Any]:
+        return {
+            "after": cursor.oseq,
+            "last": cursor.entry_hash,
+            "wait": self.node.settings.federation_wait_seconds,
+        }
+
+    async def _page(self, cursor: CursorState) -> dict[str, Any]:
+        """The page after the cursor: the one fetched ahead for it, or a new request."""
+        if self._ahead is not None:
+            ahead, task = self._ahead
+            if (ahead.oseq, ahead.entry_hash) == (cursor.oseq, cursor.entry_hash):
+                self._ahead = None
+                return await task
+        self._drop_ahead()
+        return await self.request("/federation/v1/feed", self._feed_params(cursor))
 
     def backoff(self) -> float:
         """Exponential backoff with full jitter, capped by the setting."""
@@ -129,10 +157,13 @@ class Puller:
                 await self.round(cursor)
                 self.failures = 0
             except asyncio.CancelledError:
+                self._drop_ahead()
                 raise
             except Diverged as exc:
+                self._drop_ahead()
                 await self._diverged(str(exc))
             except (PartnerRefused, httpx.HTTPError, OSError) as exc:
+                self._drop_ahead()
                 self.failures += 1
                 reason = str(exc) or type(exc).__name__
                 log.warning("pull from %s: %s", self.partner.party, reason)
@@ -191,17 +222,17 @@ class Puller:
         if self.trust is None:
             self.trust = await self.hello()
         settings = self.node.settings
-        params = {
-            "after": cursor.oseq,
-            "last": cursor.entry_hash,
-            "wait": settings.federation_wait_seconds,
-        }
-        doc = await self.request("/federation/v1/feed", params)
+        doc = await self._page(cursor)
         head, entries = doc.get("head") or {}, doc.get("entries") or []
         self._check_head(head, str(doc.get("head_signature", "")))
         checked = check_chain(entries, (cursor.oseq, cursor.entry_hash), str(head.get("hash")))
+        if checked.through and not checked.broken and checked.through[0] < int(head["outbox_oseq"]):
+            # Behind: the next page travels while this one is checked and applied.
+            ahead = CursorState(*checked.through)
+            params = self._feed_params(ahead)
+            self._ahead = (ahead, asyncio.create_task(self.request("/federation/v1/feed", params)))
         trust = self.trust if settings.federation_verify_records else None
-        plan = await plan_batch(self.node, self.partner.party, checked.good, trust)
+        plan = await plan_batch(self.node, self.partner.party, checked.good, trust, checked.raw)
         plan.quarantined.extend(checked.tampered)
         now = utc_now()
         status: dict[str, Any] = {"last_contact": now, "partner_head": int(head["outbox_oseq"])}

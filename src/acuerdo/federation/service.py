@@ -14,25 +14,11 @@ from typing import TYPE_CHECKING
 from acuerdo.federation.httpsig import NonceCache
 from acuerdo.federation.outbox import OutboxProjector
 from acuerdo.federation.partners import Partner, list_partners
+from acuerdo.streams.signal import CommitSignal
 
 if TYPE_CHECKING:
     from acuerdo.federation.puller import Puller
     from acuerdo.node import Node
-
-
-class Wakeup:
-    """Wakes every waiting feed after a commit (within this process)."""
-
-    def __init__(self) -> None:
-        self._event = asyncio.Event()
-
-    def notify(self) -> None:
-        event, self._event = self._event, asyncio.Event()
-        event.set()
-
-    async def wait(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._event.wait(), seconds)
 
 
 class Federation:
@@ -42,7 +28,9 @@ class Federation:
         self.node = node
         window = node.settings.federation_window_seconds
         self.nonces = NonceCache(keep_seconds=2 * window + 5)
-        self.wakeup = Wakeup()
+        # Wakes waiting feeds after each commit; a feed notes the generation it read at, so
+        # a commit landing between its read and its wait is never missed.
+        self.wakeup = CommitSignal()
         # Set when the serving process is asked to stop: waiting feeds answer at once.
         self.closing = False
         self.pullers: dict[str, Puller] = {}

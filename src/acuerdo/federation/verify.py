@@ -27,17 +27,22 @@ class Checked:
     tampered: list[tuple[dict[str, Any], str]] = field(default_factory=list)
     broken: str | None = None  # why the rest of the batch was refused
     through: tuple[int, str] | None = None  # the cursor after the accepted part
+    # Each record entry's envelope and signature bytes, decoded once for the later checks.
+    raw: dict[int, tuple[bytes, bytes]] = field(default_factory=dict)
 
 
-def _recompute(entry: dict[str, Any], prev: str) -> str | None:
+def _recompute(entry: dict[str, Any], prev: str, raw: dict[int, tuple[bytes, bytes]]) -> str | None:
     """The entry's hash from its content, or None when its fields are malformed."""
     try:
         kind, oseq = entry["kind"], int(entry["oseq"])
         if kind == RECORD:
             body = str(entry["body"]).encode("utf-8")
-            sig = signature_digest(
-                b64url_decode(entry["envelope"]), b64url_decode(entry["signature"])
+            envelope, signature = (
+                b64url_decode(entry["envelope"]),
+                b64url_decode(entry["signature"]),
             )
+            raw[oseq] = (envelope, signature)
+            sig = signature_digest(envelope, signature)
             record = hashlib.sha256(body).hexdigest()
         elif kind == WITHDRAWN:
             sig, record = "", str(entry["sha256"])
@@ -59,7 +64,7 @@ def check_chain(entries: list[dict[str, Any]], cursor: tuple[int, str], head: st
             break
     stated = [str(e.get("hash", "")) for e in entries[:n]]
     prev = [cursor[1], *stated[:-1]]
-    ok = [_recompute(entries[i], prev[i]) == stated[i] for i in range(n)]
+    ok = [_recompute(entries[i], prev[i], out.raw) == stated[i] for i in range(n)]
     forward = next((i for i in range(n) if not ok[i]), n)
     backward = next((i for i in reversed(range(n)) if not ok[i]), -1)
     ends_at_head = n == 0 or stated[-1] == head

@@ -136,12 +136,14 @@ async def feed(
         raise Problem(409, str(exc), code="divergence") from None
     size = min(limit or node.settings.federation_batch_max, node.settings.federation_batch_max)
     deadline = time.monotonic() + min(wait, node.settings.federation_wait_seconds)
+    wakeup = node.federation.wakeup
     while True:
+        seen = wakeup.generation
         entries, head = await read_batch(node.engines.reader, party, after, size)
         remaining = deadline - time.monotonic()
         if entries or remaining <= 0 or node.federation.closing:
             break
-        await node.federation.wakeup.wait(min(remaining, 0.5))
+        await wakeup.wait(seen, min(remaining, 0.5))
     document = batch_document(
         entries,
         origin=node.party,
