@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import time
 import uuid
@@ -26,7 +27,7 @@ from typing import Any
 import httpx
 
 from acuerdo.markings import TLP, TLP2_MARKING_IDS, recipients_marking_definition
-from taxii_peers import TAXII, Peer, acuerdo_peer, acuerdo_server, medallion_server
+from taxii_peers import TAXII, Peer, acuerdo_peer, acuerdo_server, cpu_seconds, medallion_server
 
 GREEN, RED = TLP2_MARKING_IDS[TLP.GREEN], TLP2_MARKING_IDS[TLP.RED]
 USERS = {"alice": ["analyst"], "bob": ["analyst"]}
@@ -153,26 +154,42 @@ def page_p50(base: str, token: str) -> tuple[float, float, int]:
 
 
 async def stream_latency(base: str, tokens: dict[str, str], count: int) -> list[float]:
-    """POST one indicator at a time; time from the POST to its event on bob's stream."""
+    """POST one indicator at a time; time from sending the POST to its event on bob's stream.
+
+    The stream is read by its own task, which notes when each event arrives, so an event
+    that arrives before the POST's answer (it is sent once the write commits, before the
+    status resource is stored and the answer goes out) is timed when it arrives.
+    """
     peer = acuerdo_peer(base, tokens["alice"])
+    arrived: dict[str, float] = {}
+    wanted: dict[str, asyncio.Event] = {}
+
+    async def read(lines: Any) -> None:
+        async for line in lines:
+            if line.startswith("data: "):
+                oid = json.loads(line[6:]).get("id", "")
+                arrived[oid] = time.perf_counter()
+                if oid in wanted:
+                    wanted[oid].set()
+
     latencies: list[float] = []
     async with httpx.AsyncClient(timeout=60) as client:
         headers = {"Authorization": f"Bearer {tokens['bob']}"}
         async with client.stream("GET", f"{base}/api/v1/stream", headers=headers) as stream:
-            lines = stream.aiter_lines()
+            reader = asyncio.create_task(read(stream.aiter_lines()))
             for n in range(count):
                 obj = indicator(10_000_000 + n, [GREEN])
-                t = time.perf_counter()
+                wanted[obj["id"]] = asyncio.Event()
                 body = json.dumps({"objects": [obj]}).encode()
+                t = time.perf_counter()
                 r = await client.post(
                     peer.collection + "objects/", content=body,
                     headers={**peer.headers, "Content-Type": TAXII},
                 )  # fmt: skip
                 r.raise_for_status()
-                async for line in lines:
-                    if line.startswith("data: ") and obj["id"] in line:
-                        break
-                latencies.append(time.perf_counter() - t)
+                await asyncio.wait_for(wanted[obj["id"]].wait(), 60)
+                latencies.append(arrived[obj["id"]] - t)
+            reader.cancel()
     return latencies
 
 
@@ -183,7 +200,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def run_side_by_side(size: int, skip_peer: bool) -> None:
     results: dict[str, dict[str, float]] = {}
-    with acuerdo_server(USERS) as (base, tokens):
+    with acuerdo_server(USERS) as (base, tokens, _pid):
         results["acuerdo"] = side_by_side(acuerdo_peer(base, tokens["alice"]), size)
     if not skip_peer:
         with medallion_server() as peer:
@@ -201,21 +218,35 @@ def run_side_by_side(size: int, skip_peer: bool) -> None:
 
 
 def run_alone(total: int, stream_events: int) -> None:
-    with acuerdo_server(USERS) as (base, tokens):
+    """acuerdo alone; beside each wall-clock figure, the server's own CPU time per unit
+    (from /proc), which other load on the machine does not inflate."""
+    with acuerdo_server(USERS) as (base, tokens, pid):
+        cpu = cpu_seconds(pid)
         rate = alone_fill(base, tokens, total)
+        per_object = (cpu_seconds(pid) - cpu) / total
         print(f"\nacuerdo alone, {total} indicators (0.1 % TLP:GREEN, the rest TLP:RED for alice)")
-        print(f"ingest through TAXII POST: {rate:,.0f} objects/s")
+        print(
+            f"ingest through TAXII POST: {rate:,.0f} objects/s; server CPU "
+            f"{per_object * 1e6:.0f} µs an object ({1 / per_object:,.0f} objects/s of CPU)"
+        )
         for user, who in (("alice", "sees all"), ("bob", "sees 0.1 %")):
+            cpu = cpu_seconds(pid)
             p50, deep, pages = page_p50(base, tokens[user])
+            per_page = (cpu_seconds(pid) - cpu) / pages
             print(
                 f"100-object page, {user} ({who}): p50 {p50 * 1000:.1f} ms, deepest tenth "
-                f"p50 {deep * 1000:.1f} ms ({pages} requests)"
+                f"p50 {deep * 1000:.1f} ms ({pages} requests); server CPU "
+                f"{per_page * 1000:.1f} ms a page"
             )
+        cpu = cpu_seconds(pid)
         lat = asyncio.run(stream_latency(base, tokens, stream_events))
+        per_event = (cpu_seconds(pid) - cpu) / max(1, len(lat))
         print(
             f"stream POST-to-event over {len(lat)} POSTs: p50 {percentile(lat, 0.5) * 1000:.1f}"
-            f" ms, p99 {percentile(lat, 0.99) * 1000:.1f} ms"
+            f" ms, p99 {percentile(lat, 0.99) * 1000:.1f} ms; server CPU "
+            f"{per_event * 1000:.1f} ms a POST and its event"
         )
+        print("load average at the end: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 
 def main() -> None:

@@ -62,15 +62,23 @@ def wait_until_up(url: str, headers: dict[str, str], proc: subprocess.Popen[byte
     raise RuntimeError(f"{url} did not answer")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used (from /proc): the load of other processes on
+    the machine does not count in it, as it does in wall-clock figures."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
 def running(
     cmd: list[str], url: str, headers: dict[str, str], env: dict[str, str] | None = None
-) -> Iterator[None]:
+) -> Iterator[int]:
+    """Run a server until the block ends; yields its process id."""
     full_env = {**os.environ, **(env or {})}
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=full_env)
     try:
         wait_until_up(url, headers, proc)
-        yield
+        yield proc.pid
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -98,8 +106,9 @@ async def make_acuerdo_home(home: Path, users: dict[str, list[str]]) -> dict[str
 
 
 @contextmanager
-def acuerdo_server(users: dict[str, list[str]]) -> Iterator[tuple[str, dict[str, str]]]:
-    """`acuerdo serve` on a fresh SQLite node; yields its base URL and the users' tokens."""
+def acuerdo_server(users: dict[str, list[str]]) -> Iterator[tuple[str, dict[str, str], int]]:
+    """`acuerdo serve` on a fresh SQLite node; yields its base URL, the users' tokens and
+    the server's process id."""
     home = CACHE / f"taxii-{uuid.uuid4().hex[:8]}"
     tokens = asyncio.run(make_acuerdo_home(home, users))
     port = free_port()
@@ -110,8 +119,8 @@ def acuerdo_server(users: dict[str, list[str]]) -> Iterator[tuple[str, dict[str,
     try:
         # POSTs answered once processed (as medallion does), envelopes up to 16 MiB.
         env = {"ACUERDO_TAXII_SYNC_OBJECTS": "100000", "ACUERDO_MAX_BODY_BYTES": str(16 << 20)}
-        with running(env_cmd, f"{base}/taxii2/", auth, env):
-            yield base, tokens
+        with running(env_cmd, f"{base}/taxii2/", auth, env) as pid:
+            yield base, tokens, pid
     finally:
         shutil.rmtree(home, ignore_errors=True)
 
