@@ -288,6 +288,27 @@ class RecordReader:
         """
         scope = f"{recipient.party}:{recipient.username or ''}:{channel.value}"
         after = self._cursors.open(cursor, scope) if cursor else 0
+        items = await self.versions_after(
+            recipient, channel, after=after, limit=limit, types=types, current_only=current_only
+        )
+        nxt = self._cursors.seal(items[-1].seq, scope) if len(items) == limit else None
+        if current_only:
+            items = _newest_per_object(items)
+        return Page(items, nxt)
+
+    async def versions_after(
+        self,
+        recipient: Recipient,
+        channel: Channel,
+        *,
+        after: int,
+        limit: int,
+        types: Sequence[str] = (),
+        current_only: bool = True,
+    ) -> list[StoredVersion]:
+        """The versions the page query finds after a ledger position, in ledger order (a
+        reader holding two tokens may get two versions of one object): what `page` reads,
+        for callers that keep their own cursors, such as TAXII."""
         sql, params = self._page_text(
             recipient, channel, after=after, limit=limit, types=types, current_only=current_only
         )
@@ -300,11 +321,7 @@ class RecordReader:
                 rows = await run(fetch_all, positional, values)
             else:
                 rows = (await conn.execute(text(rows_sql).bindparams(**params))).all()
-        items = [_version(r) for r in rows]
-        nxt = self._cursors.seal(items[-1].seq, scope) if len(items) == limit else None
-        if current_only:
-            items = _newest_per_object(items)
-        return Page(items, nxt)
+        return [_version(r) for r in rows]
 
 
 def _newest_per_object(items: list[StoredVersion]) -> list[StoredVersion]:

@@ -11,9 +11,7 @@ withheld, and a withheld version never shows in a count or a cursor.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import Exists, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -28,11 +26,6 @@ from acuerdo.release import Channel, Recipient, recipient_tokens
 
 CHANNEL = Channel.TAXII
 SCAN_BUDGET = 5000  # versions one request may examine before answering with `more`
-_COLS = (
-    ledger.c.seq, ledger.c.object_id, ledger.c.object_type, ledger.c.version_key, ledger.c.body,
-    ledger.c.received_at, ledger.c.origin, ledger.c.applied_markings, ledger.c.revoked,
-    ledger.c.owner,
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -41,13 +34,6 @@ class Slice:
 
     entries: list[Entry]
     resume_after: int | None
-
-
-def _entry(r: Any) -> Entry:
-    return Entry(
-        int(r[0]), str(r[1]), str(r[2]), str(r[3]), bytes(r[4]),
-        str(r[5]), str(r[6]), tuple(json.loads(str(r[7]))), bool(r[8]), str(r[9]),
-    )  # fmt: skip
 
 
 def _granted(recipient: Recipient) -> Exists:
@@ -122,37 +108,35 @@ class CollectionReader:
         if view.types and f.types and not types:
             return Slice([], None)
         found: list[Entry] = []
-        async with self._node.engines.reader.connect() as conn:
-            pos = max(after, await self.start_after(conn, f.added_after))
-            scanned = 0
-            batch = min(max(f.limit + 1, 100), 1000)
-            while scanned < SCAN_BUDGET:
-                q = self._node.reader.page_query(
-                    recipient, CHANNEL, after=pos, limit=batch, types=sorted(types),
-                    current_only=f.last_only,
-                )  # fmt: skip
-                seqs = [int(r[0]) for r in await conn.execute(q)]
-                if not seqs:
-                    return Slice(found, None)
-                rows = await conn.execute(
-                    select(*_COLS).where(ledger.c.seq.in_(seqs)).order_by(ledger.c.seq)
-                )
-                entries = [_entry(r) for r in rows]
-                bounds = {} if f.last_only or f.all_versions else await self._bounds(
-                    conn, recipient, {e.object_id for e in entries}
-                )  # fmt: skip
-                for e in entries:
-                    scanned += 1
-                    pos = e.seq
-                    last = (
-                        (e.version_key, e.version_key) if f.last_only else bounds.get(e.object_id)
-                    )
-                    if in_view(e, view) and passes(e, f, last):
-                        if len(found) == f.limit:
-                            return Slice(found, found[-1].seq)
-                        found.append(e)
-                if len(seqs) < batch:
-                    return Slice(found, None)
+        pos = after
+        if f.added_after is not None:
+            async with self._node.engines.reader.connect() as conn:
+                pos = max(after, await self.start_after(conn, f.added_after))
+        scanned = 0
+        batch = min(max(f.limit + 1, 100), 1000)
+        while scanned < SCAN_BUDGET:
+            # One statement (gated index scans joined to the ledger), one hop on SQLite.
+            versions = await self._node.reader.versions_after(
+                recipient, CHANNEL, after=pos, limit=batch, types=sorted(types),
+                current_only=f.last_only,
+            )  # fmt: skip
+            if not versions:
+                return Slice(found, None)
+            entries = [Entry.of(v) for v in versions]
+            bounds: dict[str, tuple[str, str]] = {}
+            if not (f.last_only or f.all_versions):
+                async with self._node.engines.reader.connect() as conn:
+                    bounds = await self._bounds(conn, recipient, {e.object_id for e in entries})
+            for e in entries:
+                scanned += 1
+                pos = e.seq
+                last = (e.version_key, e.version_key) if f.last_only else bounds.get(e.object_id)
+                if in_view(e, view) and passes(e, f, last):
+                    if len(found) == f.limit:
+                        return Slice(found, found[-1].seq)
+                    found.append(e)
+            if len(versions) < batch:
+                return Slice(found, None)
         return Slice(found, pos)
 
     async def _by_ids(
