@@ -67,26 +67,20 @@ async def read_after(
     node: Node, user: User, after: int, types: Sequence[str], cursors: CursorCodec
 ) -> tuple[list[StreamEvent], int, bool]:
     """Events after a position, the new position, and whether more are waiting."""
-    q = node.reader.page_query(
+    versions = await node.reader.versions_after(
         user.recipient, Channel.STREAM, after=after, limit=BATCH, types=types, current_only=False
-    )
-    cols = (ledger.c.seq, ledger.c.body, ledger.c.revoked, ledger.c.kind)
-    async with node.engines.reader.connect() as conn:
-        seqs = [int(r[0]) for r in await conn.execute(q)]
-        if not seqs:
-            return [], after, False
-        rows = (
-            await conn.execute(select(*cols).where(ledger.c.seq.in_(seqs)).order_by(ledger.c.seq))
-        ).all()
+    )  # one statement: the gated index scans joined to the ledger
+    if not versions:
+        return [], after, False
     scope = scope_of(user)
     events = [
         StreamEvent(
-            int(r[0]), cursors.seal(int(r[0]), scope), "revoked" if r[2] else "version", bytes(r[1])
+            v.seq, cursors.seal(v.seq, scope), "revoked" if v.revoked else "version", v.body
         )
-        for r in rows
-        if r[3] != RecordKind.PERSONAL.value
+        for v in versions
+        if v.kind != RecordKind.PERSONAL.value
     ]
-    return events, seqs[-1], len(seqs) == BATCH
+    return events, versions[-1].seq, len(versions) == BATCH
 
 
 async def event_stream(
