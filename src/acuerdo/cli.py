@@ -34,6 +34,9 @@ def _settings(ctx: click.Context, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
+_PEM = click.Path(path_type=Path, dir_okay=False, exists=True)
+
+
 def _refuse(message: str) -> click.ClickException:
     return click.ClickException(message)
 
@@ -141,13 +144,28 @@ def token_create(ctx: click.Context, name: str, label: str) -> None:
 @main.command()
 @click.option("--host", default=None, help="Address to bind (default 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port to bind (default 8400).")
+@click.option("--tls-cert", type=_PEM, default=None, help="PEM certificate: serve HTTPS.")
+@click.option("--tls-key", type=_PEM, default=None, help="PEM key of --tls-cert.")
+@click.option("--tls-ca", type=_PEM, default=None, help="PEM CAs trusted for TLS peers.")
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
-    """Serve this node's API (checks keys and agreement before binding a port)."""
+def serve(
+    ctx: click.Context,
+    host: str | None,
+    port: int | None,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    tls_ca: Path | None,
+) -> None:
+    """Serve this node's API (checks keys and agreement before binding a port).
+
+    With --tls-cert and --tls-key the node serves HTTPS itself (else put a TLS proxy in
+    front); --tls-ca names whom it trusts: partners' servers and client certificates.
+    """
     from acuerdo.operations import serve_node
 
+    tls = {"tls_cert_file": tls_cert, "tls_key_file": tls_key, "tls_ca_file": tls_ca}
     try:
-        serve_node(_settings(ctx, host=host, port=port))
+        serve_node(_settings(ctx, host=host, port=port, **tls))
     except ValueError as exc:
         raise _refuse(str(exc)) from None
 

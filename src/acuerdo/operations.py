@@ -102,6 +102,9 @@ def serve_node(settings: Settings) -> None:
     import uvicorn
 
     from acuerdo.api.app import create_app
+    from acuerdo.federation.tls import serve_options
+
+    tls = serve_options(settings)
 
     async def _check() -> None:
         node = await _open(settings)
@@ -122,6 +125,11 @@ def serve_node(settings: Settings) -> None:
             super().handle_exit(sig, frame)
 
     config = uvicorn.Config(
-        app, host=settings.host, port=settings.port, log_level="info", timeout_graceful_shutdown=3
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        timeout_graceful_shutdown=3,
+        **tls,
     )
     _Server(config).run()

@@ -38,6 +38,24 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `acuerdo serve` binds.")
     port: int = Field(default=8400, ge=1, le=65535, description="Port `acuerdo serve` binds.")
+    tls_cert_file: Path | None = Field(
+        default=None,
+        description=(
+            "PEM certificate (chain) `acuerdo serve` presents: with the key, the node serves "
+            "HTTPS itself; the puller presents it to partners that ask for a client certificate."
+        ),
+    )
+    tls_key_file: Path | None = Field(
+        default=None, description="PEM private key of the TLS certificate."
+    )
+    tls_ca_file: Path | None = Field(
+        default=None,
+        description=(
+            "PEM CA certificates this node trusts for TLS: the puller verifies partners' "
+            "https URLs against them (default: the system's store), and `acuerdo serve` "
+            "verifies any client certificate presented against them."
+        ),
+    )
     max_body_bytes: int = Field(
         default=1_048_576,
         ge=1024,

@@ -12,6 +12,7 @@ import os
 import signal
 import socket
 import sqlite3
+import ssl
 import subprocess
 import sys
 import uuid
@@ -69,10 +70,18 @@ class NodeProcess:
     tokens: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
     log: Path | None = None
+    # Extra `serve` options (TLS), and the CA file a client verifies the node's HTTPS with.
+    serve_args: tuple[str, ...] = ()
+    tls_ca: Path | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls_ca else 'http'}://127.0.0.1:{self.port}"
+
+    def client(self, timeout: float = 30) -> httpx.AsyncClient:
+        """An HTTP client for this node (verifying its TLS certificate when it serves TLS)."""
+        verify = ssl.create_default_context(cafile=self.tls_ca) if self.tls_ca else True
+        return httpx.AsyncClient(timeout=timeout, verify=verify)
 
     async def init(self, agreement: str = "usa-pry-2025") -> None:
         """`acuerdo init` in a process; users and tokens through the same operations
@@ -98,12 +107,20 @@ class NodeProcess:
         self.log = self.home / f"serve-{self.port}.log"
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(  # noqa: ASYNC220 (returns at once)
-                [ACUERDO, "--home", str(self.home), "serve", "--port", str(self.port)],
+                [
+                    ACUERDO,
+                    "--home",
+                    str(self.home),
+                    "serve",
+                    "--port",
+                    str(self.port),
+                    *self.serve_args,
+                ],
                 env=env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
-        async with httpx.AsyncClient() as client:
+        async with self.client() as client:
             for _ in range(600):
                 assert self.process.poll() is None, self.log.read_text()[-3000:]
                 try:
@@ -209,6 +226,6 @@ async def until(
 async def post_records(node: NodeProcess, objs: Sequence[dict[str, Any]], user: str) -> None:
     """POST records to a node's API, one bundle (the API's own write path)."""
     body = {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": list(objs)}
-    async with httpx.AsyncClient(timeout=300) as client:
+    async with node.client(timeout=300) as client:
         r = await client.post(f"{node.url}/api/v1/records", json=body, headers=node.auth(user))
     assert r.status_code == 201, r.text

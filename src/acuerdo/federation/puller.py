@@ -34,6 +34,7 @@ from acuerdo.federation.feed import RESPONSE_HEADER, head_signature_holds, respo
 from acuerdo.federation.httpsig import sign_request
 from acuerdo.federation.partners import Partner
 from acuerdo.federation.tables import federation_partners
+from acuerdo.federation.tls import client_context
 from acuerdo.federation.verify import check_chain
 from acuerdo.ledger.audit import AuditEntry
 from acuerdo.ledger.keys import KeyCertificate, KeyPurpose, KeyRevocation, TrustStore
@@ -86,7 +87,9 @@ class Puller:
         self.node = node
         self.partner = partner
         wait = node.settings.federation_wait_seconds
-        self.client = httpx.AsyncClient(timeout=httpx.Timeout(10.0, read=wait + 15.0))
+        self.client = httpx.AsyncClient(
+            timeout=httpx.Timeout(10.0, read=wait + 15.0), verify=client_context(node.settings)
+        )
         self.trust: TrustStore | None = None
         self.failures = 0
         self.applied = 0
