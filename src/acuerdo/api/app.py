@@ -47,6 +47,7 @@ def create_app(settings: Settings, *, node: Node | None = None) -> FastAPI:
             return
         opened = await Node.open(settings)
         app.state.node = opened
+        await opened.federation.start_listening()
         if settings.federation_pull:
             await opened.federation.start_pullers()
         # Everything loaded so far (modules, app, agreement, node) lives as long as the

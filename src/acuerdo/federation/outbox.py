@@ -18,7 +18,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, insert, select
+from sqlalchemy import and_, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from acuerdo.federation.tables import federation_outbox
@@ -33,6 +33,7 @@ ENTRY_PREFIX = b"acuerdo/federation-entry/v1\x00"
 RECORD = "record"
 WITHDRAWN = "withdrawn"
 FEDERATION_BIT = CHANNEL_BITS[Channel.FEDERATION]
+OUTBOX_CHANNEL = "acuerdo_outbox"  # PostgreSQL NOTIFY channel: outbox entries committed
 
 
 def signature_digest(envelope: bytes, signature: bytes) -> str:
@@ -246,11 +247,16 @@ class OutboxProjector:
         referrers = await referrers_of(conn, [p.draft.object_id for p in versions if p.current])
         if not own and not referrers:
             return
+        added = 0
         for partner in self.partners:
-            await queue_versions(conn, partner, seqs, current, referrers)
+            added += await queue_versions(conn, partner, seqs, current, referrers)
+        if added and dialect == "postgresql":
+            # Delivered at commit, to feeds waiting in every process serving this node.
+            await conn.execute(text(f"NOTIFY {OUTBOX_CHANNEL}"))
 
 
 __all__ = [
+    "OUTBOX_CHANNEL",
     "RECORD",
     "WITHDRAWN",
     "OutboxProjector",
