@@ -33,7 +33,10 @@ from conftest import PG_ADMIN_URL
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.slow]
 
 STAMP = "2026-07-01T12:00:00.000Z"
-STREAM = int(os.environ.get("ACUERDO_TEST_STREAM", "3000"))
+# The sizes: a 20,000-record stream for kill -9, 10,000 records written while the
+# partner is down (smaller values make a quick local run).
+STREAM = int(os.environ.get("ACUERDO_TEST_STREAM", "20000"))
+OUTAGE = int(os.environ.get("ACUERDO_TEST_OUTAGE", "10000"))
 GREEN = TLP2_MARKING_IDS[TLP.GREEN]
 
 
@@ -325,7 +328,7 @@ async def test_partner_down_while_records_are_written_then_full_catch_up(
 ) -> None:
     usa, pry = nodes
     pry.stop()
-    ids = await _write_many(usa, max(STREAM // 3, 500), "Outage")
+    ids = await _write_many(usa, OUTAGE, "Outage")
     await pry.start()
 
     async def complete() -> bool:

@@ -71,8 +71,8 @@ class Federation:
             return
         import asyncpg  # type: ignore[import-untyped]
 
-        url = self.node.settings.resolved_database_url()
-        dsn = url.replace("postgresql+asyncpg://", "postgresql://", 1)
+        url = self.node.engines.writer.url.set(drivername="postgresql")
+        dsn = url.render_as_string(hide_password=False)
         self._listener = await asyncpg.connect(dsn)
         await self._listener.add_listener(OUTBOX_CHANNEL, lambda *_: self.wakeup.notify())
 
