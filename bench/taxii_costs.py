@@ -87,8 +87,9 @@ def instrument(node: Node) -> None:
     node.writer._commit = _timed("writer transaction", node.writer._commit, clock)  # type: ignore[method-assign]
     from acuerdo.api.taxii.status import StatusStore
 
-    StatusStore._insert = _timed("status write", StatusStore._insert, clock)  # type: ignore[method-assign]
-    StatusStore.add = _timed("status write", StatusStore.add, clock)  # type: ignore[method-assign]
+    # (`create` in versions before the status was written once: A/B runs against them)
+    for method in ("_insert" if hasattr(StatusStore, "_insert") else "create", "add"):
+        setattr(StatusStore, method, _timed("status write", getattr(StatusStore, method), clock))
     for p in node.context.projectors:
         p.project = _timed(f"projector {type(p).__name__}", p.project, clock)  # type: ignore[method-assign]
 
