@@ -87,17 +87,16 @@ async def _import(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from acuerdo.domains.personnel.importing import import_rows
-    from acuerdo.domains.personnel.spreadsheet import SheetError, read_rows
+    from acuerdo.domains.personnel.importing import import_sheet
+    from acuerdo.domains.personnel.spreadsheet import SheetError
 
     async with _acting(settings, user_name) as (node, user):
         columns_shown = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
         bar = Progress(*columns_shown, TimeElapsedColumn(), console=Console(stderr=True))
         try:
-            header, rows = read_rows(file, sheet_format)
             with bar if not quiet else nullcontext():
-                return await import_rows(
-                    node, user, header, rows, columns, valid_rows_only=valid_rows_only,
+                return await import_sheet(
+                    node, user, file, sheet_format, columns, valid_rows_only=valid_rows_only,
                     progress=_reporter(None if quiet else bar),
                 )  # fmt: skip
         except SheetError as exc:

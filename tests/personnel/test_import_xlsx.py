@@ -7,7 +7,9 @@ run on both backends.
 
 from __future__ import annotations
 
+import hmac
 import json
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -16,10 +18,12 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import func, select
 
-from acuerdo.domains.personnel.importing import ImportReport, import_rows, natural_id
+from acuerdo.domains.personnel.importing import ImportReport, import_sheet
+from acuerdo.domains.personnel.importing_records import NAMESPACE, natural_id
 from acuerdo.domains.personnel.spreadsheet import (
     DEFAULT_MAPPING,
     TEMPLATE,
+    SheetError,
     SheetFormat,
     read_rows,
     write_rows,
@@ -99,8 +103,8 @@ async def table_counts(node: Node) -> dict[str, int]:
 async def run_import(
     node: Node, user: User, data: bytes, fmt: SheetFormat, **kw: Any
 ) -> ImportReport:
-    header, rows = read_rows(data, fmt)
-    return await import_rows(node, user, header, rows, DEFAULT_MAPPING, **kw)
+    """As `acuerdo person import` does: the rows read and checked in a second process."""
+    return await import_sheet(node, user, data, fmt, DEFAULT_MAPPING, **kw)
 
 
 async def registrar(node: Node) -> User:
@@ -171,6 +175,34 @@ async def test_a_changed_row_is_a_new_version_with_the_same_salt(node: Node) -> 
     assert await salts(node, pid) == first * 2  # two versions, one salt
     other = natural_id(node, "acuerdo-personal-data", "DoD ID", str(1_000_000_000 + 4))
     assert (await salts(node, other))[0] != first[0]  # random per person
+
+
+@pytest.mark.parametrize(
+    "key", [("DoD ID", "1000000003"), ("Pasaporte", "ÑX-12 ü"), ("cédula", "")]
+)
+async def test_natural_ids_are_uuid5_of_the_keyed_natural_key(
+    node: Node, key: tuple[str, str]
+) -> None:
+    """Ids are computed without uuid objects: still exactly `uuid.uuid5` of the keyed key,
+    so files imported before find the same objects."""
+    otype = "acuerdo-personal-data"
+    mac = hmac.digest(node.secret, "\x00".join((node.party, otype, *key)).encode(), "sha256")
+    expected = f"{otype}--{uuid.uuid5(NAMESPACE, node.party + ':' + mac.hex())}"
+    assert natural_id(node, otype, *key) == expected
+
+
+async def test_a_file_the_reader_process_cannot_use_is_refused_with_why(node: Node) -> None:
+    from acuerdo.users import get_user
+
+    user = await get_user(node.engines.reader, "registrar")
+    assert user is not None
+    before = await table_counts(node)
+    with pytest.raises(SheetError, match="not an XLSX workbook"):
+        await run_import(node, user, b"PK\x03\x04 not a zip", SheetFormat.XLSX)
+    no_category = write_rows(["Given names", "Family names"], [["Ana", "Ortiz"]], SheetFormat.XLSX)
+    with pytest.raises(SheetError, match="'Category'"):
+        await run_import(node, user, no_category, SheetFormat.XLSX)
+    assert await table_counts(node) == before
 
 
 async def salts(node: Node, object_id: str) -> list[str]:

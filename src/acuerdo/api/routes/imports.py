@@ -17,12 +17,11 @@ from acuerdo.api.auth import CurrentUser, NodeDep, require
 from acuerdo.api.body import read_limited
 from acuerdo.api.problems import Problem
 from acuerdo.domains.personnel.exporting import export_persons
-from acuerdo.domains.personnel.importing import import_rows
+from acuerdo.domains.personnel.importing import import_sheet
 from acuerdo.domains.personnel.spreadsheet import (
     DEFAULT_MAPPING,
     SheetError,
     SheetFormat,
-    read_rows,
 )
 from acuerdo.ledger.record import RecordError
 from acuerdo.ledger.writes import WriteRefused
@@ -70,9 +69,8 @@ async def import_persons(
     fmt = _format(format, request.headers.get("content-type", ""))
     data = await _body(request)
     try:
-        header, rows = read_rows(data, fmt)
-        report = await import_rows(
-            node, user, header, rows, DEFAULT_MAPPING, valid_rows_only=valid_rows_only
+        report = await import_sheet(
+            node, user, data, fmt, DEFAULT_MAPPING, valid_rows_only=valid_rows_only
         )
     except SheetError as exc:
         raise Problem(422, str(exc), code="invalid-file") from None

@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from acuerdo.domains.personnel.importing import ORDER, PERSON, PERSONAL
+from acuerdo.domains.personnel.importing_records import ORDER, PERSON, PERSONAL
 from acuerdo.domains.personnel.spreadsheet import TEMPLATE, SheetFormat, write_rows
 from acuerdo.ledger.audit import AuditEntry
 from acuerdo.ledger.reader import StoredVersion

@@ -287,6 +287,40 @@ def plan_row(agreement: Agreement, r: _RowReader) -> RowPlan | None:
     return RowPlan(r.row.number, kind, number, personal, person, order_number, order)
 
 
+class RowPlanner:
+    """Plans rows one at a time, remembering what spans rows (IDs seen, each order's terms).
+
+    A row's outcome is final when it is planned: a later row repeating an ID or disagreeing
+    on an order is the one in error, so plans can be handed on (and prepared) while the
+    rest of the sheet is still being read.
+    """
+
+    def __init__(self, agreement: Agreement, header: Sequence[str], mapping: ColumnMapping):
+        self.agreement, self.header, self.mapping = agreement, header, mapping
+        self.columns = mapping.locate(header)  # SheetError: a required column is missing
+        self.seen_ids: dict[tuple[str, str], int] = {}
+        self.orders: dict[str, tuple[int, dict[str, Any]]] = {}
+
+    def plan(self, row: Row) -> tuple[RowPlan | None, list[Error]]:
+        """The row's plan (None when it has errors) and its errors."""
+        r = _RowReader(row, self.columns, self.header, self.mapping.date_format)
+        plan = plan_row(self.agreement, r)
+        if plan is not None:
+            key = (plan.id_kind, plan.id_number)
+            if key in self.seen_ids:
+                r.fail("national_id_number", f"the same ID as row {self.seen_ids[key]}")
+            if plan.order_number is not None and plan.order is not None:
+                first = self.orders.setdefault(plan.order_number, (row.number, plan.order))
+                if first[1] != plan.order:
+                    r.fail(
+                        "order_number", f"order {plan.order_number} differs from row {first[0]}'s"
+                    )
+        if plan is not None and not r.errors:
+            self.seen_ids[(plan.id_kind, plan.id_number)] = row.number
+            return plan, []
+        return None, r.errors
+
+
 def plan_rows(
     agreement: Agreement,
     header: Sequence[str],
@@ -299,28 +333,14 @@ def plan_rows(
 
     SheetError (from the mapping) when the header lacks a required column.
     """
-    columns = mapping.locate(header)
+    planner = RowPlanner(agreement, header, mapping)
     plans: list[RowPlan] = []
     errors: list[Error] = []
-    seen_ids: dict[tuple[str, str], int] = {}
-    orders: dict[str, tuple[int, dict[str, Any]]] = {}
     for count, row in enumerate(rows, start=1):
-        r = _RowReader(row, columns, header, mapping.date_format)
-        plan = plan_row(agreement, r)
+        plan, row_errors = planner.plan(row)
         if plan is not None:
-            key = (plan.id_kind, plan.id_number)
-            if key in seen_ids:
-                r.fail("national_id_number", f"the same ID as row {seen_ids[key]}")
-            if plan.order_number is not None and plan.order is not None:
-                first = orders.setdefault(plan.order_number, (row.number, plan.order))
-                if first[1] != plan.order:
-                    r.fail(
-                        "order_number", f"order {plan.order_number} differs from row {first[0]}'s"
-                    )
-        if plan is not None and not r.errors:
-            seen_ids[(plan.id_kind, plan.id_number)] = row.number
             plans.append(plan)
-        errors.extend(r.errors)
+        errors.extend(row_errors)
         if progress and count % 1000 == 0:
             progress("check", count, 0)
     return plans, errors

@@ -2,11 +2,10 @@
 
 Reading yields the header and then each data row with its row number as the spreadsheet
 shows it (the header is row 1), so that an error names the row a person would scroll to.
-XLSX is read with calamine (python-calamine, a reader written in Rust): openpyxl's read-only
-mode streams too, but spends ~280 us of Python a row of 18 cells, most of a 100,000-row
-import's 30-second budget by itself; calamine reads the same row in ~20 us. Rows are handed
-on one at a time. Cells keep their types (dates stay dates, numbers come as floats); the
-importer decides what each means. Files are written with openpyxl (exports, templates).
+XLSX is read with openpyxl in read-only mode: rows stream from the file instead of building
+the whole workbook in memory. That reader costs ~200 us of Python a row of 18 cells, so a
+large import reads its sheet in a second process beside the writes (`sheet_process`).
+Cells keep their types (dates stay dates); the importer decides what each means.
 """
 
 from __future__ import annotations
@@ -20,8 +19,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from openpyxl import Workbook
-from python_calamine import CalamineError, CalamineWorkbook
+from openpyxl import Workbook, load_workbook
 
 Cell = str | int | float | bool | date | datetime | None
 
@@ -78,22 +76,25 @@ def _csv_rows(data: bytes) -> Iterator[tuple[int, tuple[Cell, ...]]]:
 
 
 def _xlsx_rows(source: bytes | Path) -> Iterator[tuple[int, tuple[Cell, ...]]]:
-    """Rows of the first sheet, numbered as the spreadsheet shows them (cached formula
-    values, not formulas); the file is closed before the first row is handed on."""
+    """Rows of the first sheet (cached formula values, not formulas), numbered as the
+    spreadsheet shows them; the file is closed when the rows are done (or dropped)."""
     stream: BinaryIO = source.open("rb") if isinstance(source, Path) else io.BytesIO(source)
     with stream:
         try:
-            book = CalamineWorkbook.from_filelike(stream)
-            sheet = book.get_sheet_by_index(0)
-        except CalamineError as exc:
+            book = load_workbook(stream, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
             raise SheetError(f"the file is not an XLSX workbook: {exc}") from None
-    first_row = sheet.start[0] if sheet.start else 0  # rows above the first filled one
-    for offset, values in enumerate(sheet.iter_rows()):
-        yield first_row + offset + 1, tuple(map(_cell, values))
+        try:
+            sheet = book.worksheets[0]
+            # Read-only sheets hand on every row from the first, gaps as empty rows.
+            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                yield number, tuple(map(_cell, values))
+        finally:
+            book.close()
 
 
 def _cell(value: Any) -> Cell:
-    """A cell as one of the types the importer reads (times and durations as text)."""
+    """A cell as one of the types the importer reads (times, durations, rich text as text)."""
     if isinstance(value, str | float | int | bool | date) or value is None:
         return value
     return str(value)
