@@ -5,7 +5,9 @@ Each example writes the sending state's versions through its node and takes in t
 one delivery at a time in a shuffled order (corrections and revocations may arrive before
 the versions they replace), then compares every person's stays, who is present at a few
 instants through the presence query, and the per-day timeline of everyone written so far
-(same-day departures and re-entries included), with the model.
+(same-day departures and re-entries included), with the model. The timeline read from the
+projector's day counts is compared with its definition read from the stays
+(`timeline_by_stays`), unfiltered and filtered by port, category and party.
 """
 
 from __future__ import annotations
@@ -20,10 +22,19 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from personnel_records import confirmation, movement, order, person, personal_data, take_in
+from personnel_records import (
+    AIRPORT,
+    BRIDGE,
+    confirmation,
+    movement,
+    order,
+    person,
+    personal_data,
+    take_in,
+)
 from sqlalchemy import select
 
-from acuerdo.domains.personnel.queries import presence, timeline
+from acuerdo.domains.personnel.queries import Filters, presence, timeline, timeline_by_stays
 from acuerdo.domains.personnel.tables import personnel_stays
 from acuerdo.node import Node
 from acuerdo.users import User, add_user
@@ -31,6 +42,7 @@ from conftest import make_node
 from presence_model import present_at, stays_of
 
 BASE = datetime(2026, 7, 1, tzinfo=UTC)
+PORTS = (AIRPORT, BRIDGE)
 
 
 def stamp(t: datetime) -> str:
@@ -45,6 +57,7 @@ class Spec:
     hours: int
     correction: int | None  # hours of a corrected second version, if any
     revoked: bool
+    port: int = 0  # index in PORTS
 
 
 specs = st.builds(
@@ -55,6 +68,7 @@ specs = st.builds(
     hours=st.integers(0, 96),
     correction=st.none() | st.integers(0, 96),
     revoked=st.booleans(),
+    port=st.integers(0, 1),
 )
 
 
@@ -88,13 +102,14 @@ def versions_of(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(sending state's versions, host's versions) a spec makes."""
     t = stamp(BASE + timedelta(hours=spec.hours))
+    port = PORTS[spec.port]
     mine: list[dict[str, Any]] = []
     theirs: list[dict[str, Any]] = []
     if spec.source == "host-only":
-        first = confirmation(pid, spec.direction, t)
+        first = confirmation(pid, spec.direction, t, port=port)
         theirs.append(first)
     else:
-        first = movement(pid, oid, spec.direction, t)
+        first = movement(pid, oid, spec.direction, t, port)
         mine.append(first)
         if spec.source == "confirmed":
             ref = {
@@ -102,7 +117,7 @@ def versions_of(
                 "modified": first["modified"],
                 "sha256": hashlib.sha256(first["id"].encode()).hexdigest(),
             }
-            theirs.append(confirmation(pid, spec.direction, t, ref))
+            theirs.append(confirmation(pid, spec.direction, t, ref, port))
     target = theirs if spec.source == "host-only" else mine
     if spec.correction is not None or spec.revoked:
         later = dict(first, modified="2026-07-02T00:00:00.000Z")
@@ -168,6 +183,17 @@ async def run_example(w: World, items: list[Spec], order_seed: int) -> None:
     first = BASE.date() - timedelta(days=1)
     answer = await timeline(w.usa, w.registrar, first, first + timedelta(days=6))
     assert answer == model_timeline(w, first, 7), deliveries
+    wide = (first + timedelta(days=2), first + timedelta(days=12))
+    for f in (
+        Filters(),
+        Filters(place=AIRPORT["name"]),
+        Filters(place=BRIDGE["name"]),
+        Filters(category="member-of-force"),
+        Filters(party="USA", place=BRIDGE["name"]),
+        Filters(party="PRY"),
+    ):
+        counted = await timeline(w.usa, w.registrar, *wide, f)
+        assert counted == await timeline_by_stays(w.usa, w.registrar, *wide, f), (f, deliveries)
 
 
 def test_same_records_same_presence_whatever_the_order(

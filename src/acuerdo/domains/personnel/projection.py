@@ -22,6 +22,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from acuerdo.agreement import Agreement
+from acuerdo.domains.personnel import presence_days
 from acuerdo.domains.personnel.coverage import PERSON, PERSONAL, CoverageDecision, decide, facts_key
 from acuerdo.domains.personnel.presence import Event, derive_stays, match_window
 from acuerdo.domains.personnel.projection_rows import (
@@ -105,6 +106,7 @@ class PersonnelProjector:
         await self._decide(conn, sorted(decide_for), known)
         await _windows(conn, sorted(window_for))
         await _stays(conn, sorted(stays_for), self.window)
+        await presence_days.refresh(conn, sorted(decide_for | window_for | stays_for))
 
     def _person_values(self, p: Projected) -> dict[str, Any]:
         o = p.draft.obj

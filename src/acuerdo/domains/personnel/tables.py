@@ -8,7 +8,7 @@ decision taken from them, whose reasons cite rules and never repeat personal dat
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Index, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, String, Table, Text
 
 from acuerdo.ledger.tables import metadata
 
@@ -89,3 +89,39 @@ personnel_stays = Table(
     sqlite_with_rowid=False,
 )
 Index("ix_personnel_stays_open", personnel_stays.c.departed_at, personnel_stays.c.person_id)
+
+# Presence by day (acuerdo.domains.personnel.presence_days): each person's counted days as
+# spans (port "" over all ports, then per port), and per day and class the change in count.
+personnel_presence_spans = Table(
+    "personnel_presence_spans",
+    metadata,
+    Column("person_id", String(300), primary_key=True),
+    Column("port", String(200), primary_key=True),
+    Column("first_day", String(10), primary_key=True),
+    Column("last_day", String(10), nullable=True),  # None: still there
+    Column("audience", Text, nullable=False),  # JSON list of the gate's API tokens
+    Column("party", String(3), nullable=False),
+    Column("category", String(64), nullable=False),
+    Column("activity", String(300), nullable=False),
+    sqlite_with_rowid=False,
+)
+
+personnel_presence_days = Table(
+    "personnel_presence_days",
+    metadata,
+    Column("day", String(10), primary_key=True),
+    Column("audience", Text, primary_key=True),
+    Column("party", String(3), primary_key=True),
+    Column("category", String(64), primary_key=True),
+    Column("activity", String(300), primary_key=True),
+    Column("port", String(200), primary_key=True),
+    Column("delta", Integer, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+personnel_presence_audiences = Table(
+    "personnel_presence_audiences",
+    metadata,
+    Column("audience", Text, primary_key=True),
+    sqlite_with_rowid=False,
+)
