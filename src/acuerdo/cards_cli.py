@@ -206,13 +206,14 @@ def card_revocations(ctx: click.Context, out: Path) -> None:
     from acuerdo.domains.credentials.revocation import revoked_card_ids, signed_revocation_list
 
     async def run() -> tuple[bytes, int]:
+        now = datetime.now(UTC)
         async with _node(_settings(ctx)) as node:
-            signed = await signed_revocation_list(node, now=datetime.now(UTC))
-            return signed, len(await revoked_card_ids(node))
+            signed = await signed_revocation_list(node, now=now)
+            return signed, len(await revoked_card_ids(node, now=now))
 
     signed, count = asyncio.run(run())
     out.write_bytes(signed)
-    click.echo(f"{out}: {count} revoked card(s)")
+    click.echo(f"{out}: {count} card(s) revoked or withdrawn (their orders or coverage changed)")
 
 
 @card.command("trust-bundle")

@@ -35,9 +35,8 @@ def record(otype: str, **props: Any) -> dict[str, Any]:
     }
 
 
-async def covered_person(
+def covered_records(
     node: Node,
-    user: User,
     *,
     category: str = "member-of-force",
     nationalities: tuple[str, ...] = ("USA",),
@@ -45,8 +44,8 @@ async def covered_person(
     order_days: tuple[int, int] | None = (-10, 30),
     given: str = "José María Ignacio",
     family: str = "Benítez Ortiz",
-) -> str:
-    """Write personal data, a person and (unless None) an order from/until today+days."""
+) -> dict[str, dict[str, Any]]:
+    """Personal data, a person and (unless None) an order from/until today+days, by role."""
     personal = record(
         "acuerdo-personal-data",
         salt=uuid.uuid4().hex,
@@ -64,20 +63,24 @@ async def covered_person(
         service_or_employer="U.S. Army South",
         personal_data_ref=personal["id"],
     )
-    objs = [personal, person]
+    out = {"personal": personal, "person": person}
     if order_days is not None:
         today = date.today()
-        objs.append(
-            record(
-                "acuerdo-movement-order",
-                order_number=f"ORD-{uuid.uuid4().hex[:6]}",
-                issuing_authority="U.S. Southern Command",
-                kind="individual",
-                person_refs=[person["id"]],
-                purpose="Bilateral training exercise",
-                valid_from=(today + timedelta(days=order_days[0])).isoformat(),
-                valid_until=(today + timedelta(days=order_days[1])).isoformat(),
-            )
+        out["order"] = record(
+            "acuerdo-movement-order",
+            order_number=f"ORD-{uuid.uuid4().hex[:6]}",
+            issuing_authority="U.S. Southern Command",
+            kind="individual",
+            person_refs=[person["id"]],
+            purpose="Bilateral training exercise",
+            valid_from=(today + timedelta(days=order_days[0])).isoformat(),
+            valid_until=(today + timedelta(days=order_days[1])).isoformat(),
         )
-    await node.write(objs, user=user)
-    return str(person["id"])
+    return out
+
+
+async def covered_person(node: Node, user: User, **kwargs: Any) -> str:
+    """Write `covered_records` (same keywords); the person's id."""
+    records = covered_records(node, **kwargs)
+    await node.write(list(records.values()), user=user)
+    return str(records["person"]["id"])
