@@ -21,6 +21,7 @@ import click
 from acuerdo.settings import Settings
 
 if TYPE_CHECKING:
+    from acuerdo.domains.credentials.checkpoint import CheckpointBundle
     from acuerdo.domains.credentials.issue import IssuedCard
     from acuerdo.domains.credentials.trust import TrustBundle
     from acuerdo.node import Node
@@ -155,8 +156,44 @@ def _bundle(ctx: click.Context, trust: Path | None) -> TrustBundle:
     return asyncio.run(from_node())
 
 
+def _checkpoint(bundle_file: Path, roots: tuple[str, ...], now: datetime) -> CheckpointBundle:
+    """Open a signed checkpoint bundle against the roots given; ClickException says why not."""
+    from acuerdo.domains.credentials.checkpoint import (
+        CheckpointBundleError,
+        open_checkpoint_bundle,
+    )
+    from acuerdo.ledger.signing import b64url_decode
+
+    if not roots:
+        raise click.ClickException(
+            "--bundle needs the root public key(s) to trust: --root KEY (as the agreement "
+            "pins it, or as the issuing state handed it over)"
+        )
+    try:
+        trusted = [b64url_decode(r) for r in roots]
+    except ValueError as exc:
+        raise click.ClickException(f"--root: not a base64url key: {exc}") from None
+    try:
+        return open_checkpoint_bundle(bundle_file.read_bytes(), trusted, at=now)
+    except (OSError, CheckpointBundleError) as exc:
+        raise click.ClickException(f"{bundle_file}: {exc}") from None
+
+
 @card.command("verify")
 @click.argument("code_or_image")
+@click.option(
+    "--bundle",
+    "bundle_file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="A signed checkpoint bundle (from `card checkpoint-bundle`): keys and revocations.",
+)
+@click.option(
+    "--root",
+    "roots",
+    multiple=True,
+    help="A party root public key (base64url) to trust the --bundle by; repeatable.",
+)
 @click.option(
     "--revocations",
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
@@ -171,15 +208,26 @@ def _bundle(ctx: click.Context, trust: Path | None) -> TrustBundle:
 )
 @click.pass_context
 def card_verify(
-    ctx: click.Context, code_or_image: str, revocations: Path | None, trust: Path | None
+    ctx: click.Context,
+    code_or_image: str,
+    bundle_file: Path | None,
+    roots: tuple[str, ...],
+    revocations: Path | None,
+    trust: Path | None,
 ) -> None:
     """Verify a card code, or an image file of its QR code, offline."""
     from acuerdo.domains.credentials.revocation import RevocationListError, verify_revocation_list
     from acuerdo.domains.credentials.verify import CardVerifier, read_code_from_image
 
-    bundle = _bundle(ctx, trust)
     now = datetime.now(UTC)
     revoked = None
+    if bundle_file is not None:
+        if trust is not None or revocations is not None:
+            raise click.UsageError("--bundle carries the keys and the list: leave out the others")
+        opened = _checkpoint(bundle_file, roots, now)
+        bundle, revoked = opened.trust, opened.revocations
+    else:
+        bundle = _bundle(ctx, trust)
     if revocations is not None:
         try:
             revoked = verify_revocation_list(revocations.read_bytes(), bundle, at=now)
@@ -196,6 +244,29 @@ def card_verify(
         click.echo(line)
     if not answer.valid:
         raise SystemExit(1)
+
+
+@card.command("checkpoint-bundle")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True)
+@click.pass_context
+def card_checkpoint_bundle(ctx: click.Context, out: Path) -> None:
+    """Write a signed checkpoint bundle: agreement hash, card keys, current revocation list."""
+    from acuerdo.domains.credentials.checkpoint import signed_checkpoint_bundle
+    from acuerdo.domains.credentials.revocation import revoked_card_ids
+    from acuerdo.domains.credentials.trust import bundle_for
+    from acuerdo.ledger.signing import b64url
+
+    async def run() -> tuple[bytes, int, str]:
+        now = datetime.now(UTC)
+        async with _node(_settings(ctx)) as node:
+            signed = await signed_checkpoint_bundle(node, now=now)
+            count = len(await revoked_card_ids(node, now=now))
+            return signed, count, b64url(bundle_for(node).roots[node.party])
+
+    signed, count, root = asyncio.run(run())
+    out.write_bytes(signed)
+    click.echo(f"{out}: signed checkpoint bundle, {count} card(s) revoked or withdrawn")
+    click.echo(f"verify with: acuerdo card verify CODE --bundle {out.name} --root {root}")
 
 
 @card.command("revocations")

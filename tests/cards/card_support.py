@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from click.testing import CliRunner, Result
+
+from acuerdo.cli import main
 from acuerdo.ledger.types import BY_NAME
 from acuerdo.node import Node
 from acuerdo.users import User
@@ -84,3 +88,8 @@ async def covered_person(node: Node, user: User, **kwargs: Any) -> str:
     records = covered_records(node, **kwargs)
     await node.write(list(records.values()), user=user)
     return str(records["person"]["id"])
+
+
+def card_cli(home: Path, *args: str) -> Result:
+    """`acuerdo --home HOME card ARGS...` in process."""
+    return CliRunner().invoke(main, ["--home", str(home), "card", *args])

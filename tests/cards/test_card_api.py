@@ -8,11 +8,9 @@ import re
 from pathlib import Path
 
 import zxingcpp
-from card_support import covered_person
-from click.testing import CliRunner, Result
+from card_support import card_cli, covered_person
 from PIL import Image
 
-from acuerdo.cli import main
 from conftest import NodeHarness
 
 
@@ -68,10 +66,6 @@ async def test_withheld_or_absent_persons_answer_alike(harness: NodeHarness) -> 
     assert r.status_code == 403
 
 
-def _cli(home: Path, *args: str) -> Result:
-    return CliRunner().invoke(main, ["--home", str(home), "card", *args])
-
-
 async def test_cli_issue_then_verify_offline_with_files(
     harness: NodeHarness, tmp_path: Path
 ) -> None:
@@ -80,22 +74,22 @@ async def test_cli_issue_then_verify_offline_with_files(
     person = await covered_person(h.node, h.users["registrar"])
     image = tmp_path / "card.png"
     issued = await asyncio.to_thread(
-        _cli, home, "issue", person, "--user", "registrar", "--out", str(image)
+        card_cli, home, "issue", person, "--user", "registrar", "--out", str(image)
     )
     assert issued.exit_code == 0, issued.output
     code = issued.stdout.strip().splitlines()[-1]
     bundle, revocations = tmp_path / "trust.json", tmp_path / "revoked.cose"
     assert (
-        await asyncio.to_thread(_cli, home, "trust-bundle", "--out", str(bundle))
+        await asyncio.to_thread(card_cli, home, "trust-bundle", "--out", str(bundle))
     ).exit_code == 0
-    listed = await asyncio.to_thread(_cli, home, "revocations", "--out", str(revocations))
+    listed = await asyncio.to_thread(card_cli, home, "revocations", "--out", str(revocations))
     assert listed.exit_code == 0, listed.output
     # offline: a home with no node at all
     offline = tmp_path / "nowhere"
     args = ("--trust", str(bundle), "--revocations", str(revocations))
-    ok = _cli(offline, "verify", str(image), *args)
+    ok = card_cli(offline, "verify", str(image), *args)
     assert ok.exit_code == 0 and ok.stdout.startswith("VALID"), ok.output
     assert "Art. 2" in ok.stdout
-    bad = _cli(offline, "verify", code[:-4] + "AAAA", *args)
+    bad = card_cli(offline, "verify", code[:-4] + "AAAA", *args)
     assert bad.exit_code == 1 and bad.stdout.startswith("INVALID")
     assert not offline.exists()
