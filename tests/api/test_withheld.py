@@ -1032,3 +1032,73 @@ async def test_federation_feed_leaves_out_withheld_records(scene: Scene) -> None
             assert last[case.object_id] == "withdrawn"  # then withdrawn, and PRY hides it
         elif case.name != "unmarked-late-referent":  # named only in that earlier body
             assert case.object_id not in r.text, case.name
+
+
+# --- movement orders and movements -----------------------------------------------------------
+
+
+def _order_naming(person_id: str) -> dict[str, Any]:
+    props = {
+        "order_number": f"WH-{uuid.uuid4().hex[:6]}",
+        "issuing_authority": "U.S. Southern Command",
+        "kind": "individual",
+        "person_refs": [person_id],
+        "purpose": "Bilateral training exercise",
+        "valid_from": "2025-01-01",
+        "valid_until": "2025-01-31",
+    }
+    ext = {BY_NAME["acuerdo-movement-order"].extension_id: {"extension_type": "new-sdo"}}
+    return sdo("acuerdo-movement-order", extensions=ext, **props)
+
+
+def _departure(person_id: str, order_id: str) -> dict[str, Any]:
+    """A departure with no stay open: it changes no presence the tests above look at."""
+    return _movement(person_id, "2025-01-05T10:00:00Z") | {
+        "direction": "departure",
+        "order_ref": order_id,
+    }
+
+
+@covers(
+    "GET /api/v1/orders",
+    "GET /api/v1/orders/{object_id}",
+    "GET /api/v1/movements",
+    "GET /api/v1/movements/{object_id}",
+)
+async def test_orders_and_movements_leave_out_withheld_records(scene: Scene) -> None:
+    """An order or movement naming a person the caller may not see is withheld with it: in
+    no list, and asking for it answers like an id never written; names only to who may see
+    the personal data, pseudonyms to the others. (The hidden person's records are ingested
+    unmarked, as the person was; what a user who may see the person sees of them is the
+    other tests' business.)"""
+    h = scene.h
+    case = scene.cases["unmarked-agreement-record"]
+    hidden = case.object_id
+    pdata = scene.cases["personal-data"]
+    assert case.withheld_from and pdata.visible_to and pdata.withheld_from
+    shown = covered_person(personal_data_ref=pdata.object_id)
+    await post(h, "registrar", shown)
+    records = {}
+    for who, pid in (("hidden", hidden), ("shown", shown["id"])):
+        records[who, "order"] = _order_naming(pid)
+        records[who, "movement"] = _departure(pid, records[who, "order"]["id"])
+    await post(h, "registrar", records["shown", "order"], records["shown", "movement"])
+    for kind in ("order", "movement"):
+        await ingest(h.node, records["hidden", kind])
+    for user in sorted(USERS):
+        withheld = user in case.withheld_from
+        for kind, route in (("order", "orders"), ("movement", "movements")):
+            listed = await h.client.get(f"/api/v1/{route}?limit=1000", headers=h.auth(user))
+            assert listed.status_code == 200, listed.text
+            items = {i["id"]: i for i in listed.json()["items"]}
+            assert records["shown", kind]["id"] in items  # the control
+            (named,) = items[records["shown", kind]["id"]]["persons"]
+            assert ("Ana María" in named["name"]) is (user in pdata.visible_to), user
+            assert named["name"].startswith("p-") is (user not in pdata.visible_to)
+            if not withheld:
+                continue
+            wid, absent = records["hidden", kind]["id"], new_id(records["hidden", kind]["type"])
+            assert wid not in items and hidden not in listed.text, (user, kind)
+            got = await h.client.get(f"/api/v1/{route}/{wid}", headers=h.auth(user))
+            none = await h.client.get(f"/api/v1/{route}/{absent}", headers=h.auth(user))
+            same_answer(got, none, wid, absent)

@@ -24,6 +24,7 @@ from acuerdo.api.routes import (
     intel,
     joint_committee,
     keys,
+    movements,
     operations,
     personnel,
     programme,
@@ -73,7 +74,7 @@ def create_app(settings: Settings, *, node: Node | None = None) -> FastAPI:
     if node is not None:
         app.state.node = node
     problems.install(app)
-    modules = (health, agreement, records, imports, personnel, cards, keys, docs, intel)
+    modules = (health, agreement, records, imports, personnel, movements, cards, keys, docs, intel)
     domains = (activities, incidents, joint_committee, customs, equipment, programme)
     for module in (*modules, *domains, federation, operations):
         app.include_router(module.router)
