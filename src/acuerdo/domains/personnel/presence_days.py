@@ -134,12 +134,21 @@ async def refresh(conn: AsyncConnection, person_ids: Sequence[str]) -> None:
     api = CHANNEL_BITS[Channel.API]
     for start in range(0, len(person_ids), CHUNK):
         ids = list(person_ids[start : start + CHUNK])
-        for old in (await conn.execute(select(SPANS).where(SPANS.c.person_id.in_(ids)))).all():
+        # Stays and old spans first: most persons an import touches have neither.
+        stays: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+        sq = select(S.c.person_id, S.c.arrived_at, S.c.departed_at, S.c.port)
+        for s in (await conn.execute(sq.where(S.c.person_id.in_(ids)))).all():
+            stays[s.person_id].append(dict(s._mapping))
+        olds = (await conn.execute(select(SPANS).where(SPANS.c.person_id.in_(ids)))).all()
+        for old in olds:
             _count(net, dict(old._mapping), -1)
-        await conn.execute(delete(SPANS).where(SPANS.c.person_id.in_(ids)))
+        if olds:
+            await conn.execute(delete(SPANS).where(SPANS.c.person_id.in_(ids)))
+        if not stays:
+            continue
         q = select(P.c.person_id, P.c.seq, P.c.party, P.c.category, P.c.activity)
-        persons = await conn.execute(q.where(P.c.person_id.in_(ids), P.c.revoked.is_(False)))
-        persons_by_id = {r.person_id: dict(r._mapping) for r in persons.all()}
+        here = q.where(P.c.person_id.in_(sorted(stays)), P.c.revoked.is_(False))
+        persons_by_id = {r.person_id: dict(r._mapping) for r in (await conn.execute(here)).all()}
         if not persons_by_id:
             continue
         tokens: dict[int, set[str]] = defaultdict(set)
@@ -149,10 +158,6 @@ async def refresh(conn: AsyncConnection, person_ids: Sequence[str]) -> None:
         )
         for seq, token in (await conn.execute(g)).all():
             tokens[seq].add(token)
-        stays: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-        sq = select(S.c.person_id, S.c.arrived_at, S.c.departed_at, S.c.port)
-        for s in (await conn.execute(sq.where(S.c.person_id.in_(list(persons_by_id))))).all():
-            stays[s.person_id].append(dict(s._mapping))
         rows = []
         for pid, person in persons_by_id.items():
             granted = tokens.get(int(person["seq"]))
