@@ -26,6 +26,7 @@ import asyncio
 import os
 import pickle
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,43 +99,48 @@ async def planned_chunks(
     """The sheet's chunks as the child reads them; SheetError as the child words it."""
     check_expat()
     env = dict(os.environ, OPENPYXL_DEFUSEDXML="False")
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        __name__,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env,
-    )
-    assert proc.stdin is not None
-    assert proc.stdout is not None
-    assert proc.stderr is not None
-    try:
-        proc.stdin.write(pickle.dumps((source, fmt, mapping, agreement), pickle.HIGHEST_PROTOCOL))
-        await proc.stdin.drain()
-        proc.stdin.close()
-        while True:
-            try:
-                size = int.from_bytes(await proc.stdout.readexactly(_LENGTH), "big")
-                frame = await proc.stdout.readexactly(size)
-                kind, value = pickle.loads(frame)  # noqa: S301 (our own child's answer)
-            except asyncio.IncompleteReadError:
-                await proc.wait()
-                why = (await proc.stderr.read()).decode(errors="replace").strip()
-                raise RuntimeError(
-                    f"the sheet reader stopped (exit {proc.returncode}): {why[-2000:]}"
-                ) from None
-            if kind == "end":
-                break
-            if kind == "sheet-error":
-                raise SheetError(value)
-            yield value
-        await proc.wait()
-    finally:
-        if proc.returncode is None:
-            proc.kill()
+    # The child's warnings go to a file, not a pipe nobody reads until the end (a file full
+    # of warnings must not block the child); they are shown only if it fails.
+    with tempfile.TemporaryFile() as errors:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            __name__,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=errors,
+            env=env,
+        )
+        assert proc.stdin is not None
+        assert proc.stdout is not None
+        try:
+            proc.stdin.write(
+                pickle.dumps((source, fmt, mapping, agreement), pickle.HIGHEST_PROTOCOL)
+            )
+            await proc.stdin.drain()
+            proc.stdin.close()
+            while True:
+                try:
+                    size = int.from_bytes(await proc.stdout.readexactly(_LENGTH), "big")
+                    frame = await proc.stdout.readexactly(size)
+                    kind, value = pickle.loads(frame)  # noqa: S301 (our own child's answer)
+                except asyncio.IncompleteReadError:
+                    await proc.wait()
+                    errors.seek(0)
+                    why = errors.read()[-2000:].decode(errors="replace").strip()
+                    raise RuntimeError(
+                        f"the sheet reader stopped (exit {proc.returncode}): {why}"
+                    ) from None
+                if kind == "end":
+                    break
+                if kind == "sheet-error":
+                    raise SheetError(value)
+                yield value
             await proc.wait()
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
 
 
 # --- the child's side ------------------------------------------------------------------------
