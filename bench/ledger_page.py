@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy import func, select, text
 
+from acuerdo.federation.tables import federation_outbox
 from acuerdo.ledger.reader import CursorCodec
-from acuerdo.ledger.tables import audit, grants, ledger, objects, outbox, refs
+from acuerdo.ledger.tables import audit, grants, ledger, objects, refs
 from acuerdo.release import Channel
 from ledger_setup import ALICE, AMBER, RED, BenchNode, indicator
 
@@ -32,7 +33,7 @@ ROW_TABLES = {
     "grants": grants,
     "refs": refs,
     "audit": audit,
-    "outbox": outbox,
+    "outbox": federation_outbox,
 }
 
 

@@ -71,7 +71,7 @@ async def test_sqlite_layout_has_no_redundant_btrees(tmp_path: Path) -> None:
         for table in ("ledger", "audit"):  # seq is the rowid: no autoindex beside it
             assert "seq INTEGER NOT NULL" in sql[table]
             assert "WITHOUT ROWID" not in sql[table]
-        for table in ("grants", "objects", "refs", "outbox"):
+        for table in ("grants", "objects", "refs", "federation_outbox"):
             assert "WITHOUT ROWID" in sql[table], table
         assert "ix_ledger_object" not in sql
     finally:

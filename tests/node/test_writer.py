@@ -7,10 +7,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from acuerdo.federation.tables import federation_outbox as outbox
 from acuerdo.ledger.keys import KeyPurpose
 from acuerdo.ledger.record import prepare
 from acuerdo.ledger.signing import sign_record
-from acuerdo.ledger.tables import audit, outbox
+from acuerdo.ledger.tables import audit
 from acuerdo.ledger.types import RECORD_TYPES
 from acuerdo.ledger.writes import Signed
 from acuerdo.markings import TLP, TLP2_MARKING_IDS

@@ -22,7 +22,9 @@ from acuerdo.users import User, check_password, user_by_id, user_by_token
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="acuerdo", Basic realm="acuerdo", charset="UTF-8"'}
 
 
-def get_node(request: Request) -> Node:
+async def get_node(request: Request) -> Node:
+    """The app's node. Async on purpose: FastAPI runs a plain `def` dependency in a worker
+    thread, a hop there and back on every request for one attribute read."""
     node: Node = request.app.state.node
     return node
 

@@ -18,18 +18,22 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, insert, select, text
+from sqlalchemy import and_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from acuerdo.federation.tables import federation_outbox
 from acuerdo.ledger.access import CHANNEL_BITS
 from acuerdo.ledger.audit import GENESIS
 from acuerdo.ledger.canonical import canonicalize
+from acuerdo.ledger.rowio import fetch_rows, insert_rows, placeholders
 from acuerdo.ledger.tables import grants, ledger, refs
 from acuerdo.ledger.writes import Projected
 from acuerdo.release import Channel
 
 ENTRY_PREFIX = b"acuerdo/federation-entry/v1\x00"
+ENTRY_COLUMNS = (
+    "partner", "oseq", "kind", "ledger_seq", "object_id", "version_key", "entry_hash",
+)  # fmt: skip
 RECORD = "record"
 WITHDRAWN = "withdrawn"
 FEDERATION_BIT = CHANNEL_BITS[Channel.FEDERATION]
@@ -81,6 +85,17 @@ async def outbox_head(conn: AsyncConnection, partner: str) -> tuple[int, str]:
         )
     ).first()
     return (int(row[0]), str(row[1])) if row else (0, GENESIS)
+
+
+async def _writer_head(conn: AsyncConnection, partner: str) -> tuple[int, str]:
+    """`outbox_head` inside the write transaction, as one driver-level statement."""
+    (mark,) = placeholders(conn.dialect, 1)
+    sql = (
+        "SELECT oseq, entry_hash FROM federation_outbox "  # noqa: S608 (no input in the SQL)
+        f"WHERE partner = {mark} ORDER BY oseq DESC LIMIT 1"
+    )
+    rows = await fetch_rows(conn, sql, (partner,))
+    return (int(rows[0][0]), str(rows[0][1])) if rows else (0, GENESIS)
 
 
 async def released_to(conn: AsyncConnection, partner: str, seqs: Sequence[int]) -> set[int]:
@@ -136,7 +151,7 @@ class OutboxWriter:
     def __init__(self, partner: str, head: tuple[int, str]) -> None:
         self.partner = partner
         self.oseq, self.hash = head
-        self.rows: list[dict[str, object]] = []
+        self.rows: list[tuple[object, ...]] = []
 
     def add(self, kind: str, v: Version) -> None:
         self.oseq += 1
@@ -145,20 +160,12 @@ class OutboxWriter:
             self.hash, self.oseq, kind, v.object_id, v.version_key, v.sha256, sig
         )
         self.rows.append(
-            {
-                "partner": self.partner,
-                "oseq": self.oseq,
-                "kind": kind,
-                "ledger_seq": v.seq,
-                "object_id": v.object_id,
-                "version_key": v.version_key,
-                "entry_hash": self.hash,
-            }
+            (self.partner, self.oseq, kind, v.seq, v.object_id, v.version_key, self.hash)
         )
 
     async def flush(self, conn: AsyncConnection) -> None:
         if self.rows:
-            await conn.execute(insert(federation_outbox), self.rows)
+            await insert_rows(conn, federation_outbox.name, ENTRY_COLUMNS, self.rows)
             self.rows = []
 
 
@@ -242,17 +249,48 @@ class OutboxProjector:
         self, conn: AsyncConnection, dialect: str, versions: Sequence[Projected]
     ) -> None:
         own = [p for p in versions if p.draft.holder == self.party]
-        seqs = [p.seq for p in own]
-        current = {p.seq for p in own if p.current}
-        referrers = await referrers_of(conn, [p.draft.object_id for p in versions if p.current])
-        if not own and not referrers:
-            return
+        facts = versions[0].facts if versions else None
         added = 0
-        for partner in self.partners:
-            added += await queue_versions(conn, partner, seqs, current, referrers)
+        if facts is not None and not facts.referenced and not facts.regranted:
+            # Nothing refers to what this transaction wrote, and its grants are the ones
+            # staged: the partners staged beside each version are its grant rows, and no
+            # referrer can have narrowed. The same entries as below, without reading back.
+            for partner in self.partners if own else ():
+                added += await _queue_staged(conn, partner, own)
+        else:
+            seqs = [p.seq for p in own]
+            current = {p.seq for p in own if p.current}
+            referrers = await referrers_of(conn, [p.draft.object_id for p in versions if p.current])
+            for partner in self.partners if own or referrers else ():
+                added += await queue_versions(conn, partner, seqs, current, referrers)
         if added and dialect == "postgresql":
             # Delivered at commit, to feeds waiting in every process serving this node.
             await conn.execute(text(f"NOTIFY {OUTBOX_CHANNEL}"))
+
+
+async def _queue_staged(conn: AsyncConnection, partner: str, own: Sequence[Projected]) -> int:
+    """`queue_versions` for versions whose released partners the writer staged; returns
+    the number of entries added."""
+    narrowed = sorted({p.draft.object_id for p in own if p.current and partner not in p.partners})
+    sent = await last_entries(conn, partner, narrowed) if narrowed else {}
+    entries: list[tuple[str, Version]] = []
+    for p in own:
+        d = p.draft
+        if partner in p.partners:
+            sig = signature_digest(p.envelope, p.signature)
+            entries.append((RECORD, Version(p.seq, d.object_id, d.version_key, d.sha256, sig)))
+            sent[d.object_id] = (RECORD, p.seq)
+            continue
+        last = sent.get(d.object_id) if p.current else None
+        if last is not None and last[0] == RECORD:
+            entries.append((WITHDRAWN, (await versions_at(conn, [last[1]]))[last[1]]))
+            sent[d.object_id] = (WITHDRAWN, last[1])
+    if entries:
+        out = OutboxWriter(partner, await _writer_head(conn, partner))
+        for kind, v in entries:
+            out.add(kind, v)
+        await out.flush(conn)
+    return len(entries)
 
 
 __all__ = [

@@ -1,9 +1,9 @@
 """The writer's database I/O: read a batch's heads and objects, write its staged rows.
 
-Few statements, each doing a lot: the heads (ledger, audit chain, every outbox) come in one
-SELECT, the touched objects in one more, and the staged rows go out with one driver-level
-executemany per table (rows are already tuples in column order; Core's executemany would
-rebuild a parameter dict per row, which costs more than SQLite's insert itself).
+Few statements, each doing a lot: the heads (ledger, audit chain) come in one SELECT, the
+touched objects in one more, and the staged rows go out with one driver-level executemany
+per table (rows are already tuples in column order; Core's executemany would rebuild a
+parameter dict per row, which costs more than SQLite's insert itself).
 
 On SQLite every statement through the async adapter is several hops to aiosqlite's thread
 (cursor, execute, fetch, close), and under load each hop waits for the scheduler. So on
@@ -113,21 +113,16 @@ _FIRST_REF = "ORDER BY dst_id LIMIT 1"
 
 
 @lru_cache(maxsize=64)
-def _heads_sql(dialect: Dialect, partners: int, written: int) -> str:
-    """Ledger head, audit head, each partner's outbox head and (when `written` keys are
-    given) whether anything already refers to them, as one row; index lookups only."""
-    marks = iter(_marks(dialect, 2 * partners))
-    last = "(SELECT {0} FROM {1} {2}ORDER BY {3} DESC LIMIT 1)"
+def _heads_sql(dialect: Dialect, written: int) -> str:
+    """Ledger head, audit head and (when `written` keys are given) whether anything already
+    refers to them, as one row; index lookups only."""
     cols = [
         "(SELECT max(seq) FROM ledger)",
-        last.format("seq", "audit", "", "seq"),
-        last.format("hash", "audit", "", "seq"),
+        "(SELECT seq FROM audit ORDER BY seq DESC LIMIT 1)",
+        "(SELECT hash FROM audit ORDER BY seq DESC LIMIT 1)",
     ]
-    for _ in range(partners):
-        cols.append(last.format("oseq", "outbox", f"WHERE partner = {next(marks)} ", "oseq"))
-        cols.append(last.format("chain", "outbox", f"WHERE partner = {next(marks)} ", "oseq"))
     if written:
-        hit = _key_in(dialect, "dst_id", written, start=2 * partners + 1)
+        hit = _key_in(dialect, "dst_id", written)
         cols.append(f"(SELECT dst_id FROM refs WHERE {hit} {_FIRST_REF})")  # noqa: S608
     return "SELECT " + ", ".join(cols)
 
@@ -144,17 +139,15 @@ IDENTITY_COLUMNS = ("owner", "object_id", "version_key", "sha256", "seq")
 
 
 def _read(
-    dialect: Dialect, partners: Sequence[str], written: list[str], wanted: list[str], fetch: Fetch
+    dialect: Dialect, written: list[str], wanted: list[str], fetch: Fetch
 ) -> tuple[Sequence[Any], bool, Rows, Rows, Rows]:
     """(heads row, whether anything refers to a written object, object rows, and identity
     rows and per-token current rows of the known objects being written)."""
     chunks = _chunks(dialect, written)
     first = chunks[0] if len(chunks) == 1 else []
-    params = [p for p in partners for _ in range(2)] + (
-        _key_params(dialect, first) if first else []
-    )
-    heads = fetch(_heads_sql(dialect, len(partners), len(first)), params)[0]
-    referenced = bool(first) and heads[3 + 2 * len(partners)] is not None
+    params = _key_params(dialect, first) if first else []
+    heads = fetch(_heads_sql(dialect, len(first)), params)[0]
+    referenced = bool(first) and heads[3] is not None
     for chunk in chunks if not first else []:
         if fetch(_referenced_sql(dialect, len(chunk)), _key_params(dialect, chunk)):
             referenced = True
@@ -175,25 +168,19 @@ def _read(
 
 
 def _read_sqlite(
-    dialect: Dialect, partners: Sequence[str], written: list[str], wanted: list[str], db: Any
+    dialect: Dialect, written: list[str], wanted: list[str], db: Any
 ) -> tuple[Sequence[Any], bool, Rows, Rows, Rows]:
     # The write transaction opens here, in the same hop as its reads (BEGIN IMMEDIATE takes
     # the write lock at once, so nothing read below can change before the commit).
     if not db.in_transaction:
         db.execute("BEGIN IMMEDIATE")
-    return _read(dialect, partners, written, wanted, lambda sql, p: db.execute(sql, p).fetchall())
+    return _read(dialect, written, wanted, lambda sql, p: db.execute(sql, p).fetchall())
 
 
 def _read_sync(
-    dialect: Dialect,
-    partners: Sequence[str],
-    written: list[str],
-    wanted: list[str],
-    conn: Connection,
+    dialect: Dialect, written: list[str], wanted: list[str], conn: Connection
 ) -> tuple[Sequence[Any], bool, Rows, Rows, Rows]:
-    return _read(
-        dialect, partners, written, wanted, lambda sql, p: conn.exec_driver_sql(sql, tuple(p)).all()
-    )
+    return _read(dialect, written, wanted, lambda sql, p: conn.exec_driver_sql(sql, tuple(p)).all())
 
 
 async def driver_thread(conn: AsyncConnection) -> Callable[..., Awaitable[Any]] | None:
@@ -222,6 +209,41 @@ def fetch_all(sql: str, params: Sequence[Any], db: Any) -> list[Any]:
     return list(db.execute(sql, params).fetchall())
 
 
+def placeholders(dialect: Dialect, count: int) -> list[str]:
+    """`count` parameter markers in the dialect's style, for driver-level SQL."""
+    return _marks(dialect, count)
+
+
+async def fetch_rows(conn: AsyncConnection, sql: str, params: Sequence[Any]) -> list[Any]:
+    """One driver-level SELECT in an open transaction: one hop on SQLite, every row."""
+    run = await driver_thread(conn)
+    if run is not None:
+        return list(await run(fetch_all, sql, params))
+    return list((await conn.exec_driver_sql(sql, tuple(params))).all())
+
+
+def _executemany(sql: str, rows: Rows, db: Any) -> None:
+    db.executemany(sql, rows)
+
+
+async def insert_rows(
+    conn: AsyncConnection, table: str, columns: tuple[str, ...], rows: Rows
+) -> None:
+    """Insert tuples in column order with one driver-level executemany (one hop on SQLite).
+
+    Core's executemany builds and binds a parameter dict per row, which costs more than
+    SQLite's insert itself; projectors that write a row per version use this instead.
+    """
+    if not rows:
+        return
+    sql = _insert_sql(conn.dialect, table, columns)
+    run = await driver_thread(conn)
+    if run is not None:
+        await run(_executemany, sql, rows)
+        return
+    await conn.exec_driver_sql(sql, rows)
+
+
 async def load_state(
     conn: AsyncConnection, dialect: str, jobs: list[Job], ctx: WriterContext
 ) -> BatchState:
@@ -234,29 +256,24 @@ async def load_state(
     written_ids = {s.draft.object_id for job in jobs for s in job.versions}
     written = sorted(written_ids)
     wanted = sorted(written_ids | {r for job in jobs for s in job.versions for r in s.draft.refs})
-    d, partners = conn.dialect, ctx.partners
+    d = conn.dialect
     run = await driver_thread(conn)
     if run is not None:
         heads, referenced, obj_rows, ident_rows, current_rows = await run(
-            _read_sqlite, d, partners, written, wanted
+            _read_sqlite, d, written, wanted
         )
         await conn.begin()
     else:
         await conn.begin()
         await lock_for_writing(conn, dialect)
         heads, referenced, obj_rows, ident_rows, current_rows = await conn.run_sync(
-            lambda sync: _read_sync(d, partners, written, wanted, sync)
+            lambda sync: _read_sync(d, written, wanted, sync)
         )
     max_seq, audit_seq, audit_hash = heads[0] or 0, heads[1], heads[2]
-    outbox_heads: dict[str, tuple[int, str]] = {}
-    for i, partner in enumerate(partners):
-        oseq, chain = heads[3 + 2 * i], heads[4 + 2 * i]
-        outbox_heads[partner] = (int(oseq), chain) if oseq is not None else (0, audit_chain.GENESIS)
     state = BatchState(
         next_seq=int(max_seq) + 1,
         next_audit=int(audit_seq or 0) + 1,
         audit_head=audit_hash if audit_seq is not None else audit_chain.GENESIS,
-        outbox_heads=outbox_heads,
         objects={},
         identities={},
         catalog=ctx.catalog,
@@ -286,7 +303,6 @@ def _statements(d: Dialect, stage: Stage, state: BatchState) -> list[tuple[str, 
         (_insert_sql(d, "grants", staging.GRANT_COLUMNS), [tuple(r) for r in stage.grant_rows]),
         (refs_sql, list(stage.refs_rows)),
         (_insert_sql(d, "audit", staging.AUDIT_COLUMNS), stage.audit_rows),
-        (_insert_sql(d, "outbox", staging.OUTBOX_COLUMNS), stage.outbox_rows),
         (_insert_sql(d, "quarantine", staging.QUARANTINE_COLUMNS), stage.quarantine_rows),
     ]
     return [(sql, rows) for sql, rows in plan if rows]

@@ -31,7 +31,15 @@ from acuerdo.ledger.access import (
 )
 from acuerdo.ledger.record import Draft
 from acuerdo.ledger.types import PERSONAL_TYPES
-from acuerdo.ledger.writes import Appended, Job, Projected, Signed, WriterContext, WriteRefused
+from acuerdo.ledger.writes import (
+    Appended,
+    Job,
+    Projected,
+    Signed,
+    WriteFacts,
+    WriterContext,
+    WriteRefused,
+)
 from acuerdo.markings import MarkingCatalog
 from acuerdo.release import Audience, RecordFacts
 
@@ -57,7 +65,7 @@ class Release:
     json: str | None
     tokens: tuple[str, ...]  # grant tokens, sorted (none when released to no one)
     mask: int  # channel bits of every grant row
-    partners: tuple[str, ...]  # partner nodes whose outbox receives the version
+    partners: tuple[str, ...]  # partner nodes it is released to (federation's outboxes)
 
 
 @dataclass
@@ -67,7 +75,6 @@ class BatchState:
     next_seq: int
     next_audit: int
     audit_head: str
-    outbox_heads: dict[str, tuple[int, str]]
     objects: dict[str, ObjectState]
     identities: dict[tuple[str, str, str], tuple[str, int]]
     catalog: MarkingCatalog
@@ -94,12 +101,12 @@ class Stage:
     uncurrent: list[tuple[bool, str, int]] = field(default_factory=list)
     refs_rows: list[tuple[str, str]] = field(default_factory=list)
     audit_rows: list[tuple[Any, ...]] = field(default_factory=list)
-    outbox_rows: list[tuple[Any, ...]] = field(default_factory=list)
     quarantine_rows: list[tuple[Any, ...]] = field(default_factory=list)
     definitions: list[dict[str, object]] = field(default_factory=list)
     projected: list[Projected] = field(default_factory=list)
     changed: set[str] = field(default_factory=set)
     touched: set[str] = field(default_factory=set)
+    facts: WriteFacts = field(default_factory=WriteFacts)
 
 
 # Column orders of the staged tuples; rowio builds its statements from these.
@@ -111,7 +118,6 @@ LEDGER_COLUMNS = (
 GRANT_COLUMNS = ("token", "seq", "object_type", "channels", "current")
 REFS_COLUMNS = ("src_id", "dst_id")
 AUDIT_COLUMNS = ("seq", "at", "actor", "action", "subject", "detail", "prev", "hash")
-OUTBOX_COLUMNS = ("partner", "oseq", "ledger_seq", "chain")
 QUARANTINE_COLUMNS = ("received_at", "source", "body", "envelope", "signature", "reason")
 OBJECT_COLUMNS = (
     "object_id", "owner", "object_type", "current_seq", "current_version_key", "revoked",
@@ -273,15 +279,17 @@ def _stage_version(
     if d.refs:
         stage.refs_rows.extend((d.object_id, r) for r in sorted(d.refs))
     _stage_write_audit(actor, d, s.origin, state, stage, now)
-    for partner in release.partners:
-        _stage_outbox(partner, seq, d.sha256, state, stage)
     if d.object_type == "marking-definition":
         definition = dict(d.obj)
         state.catalog = extend_catalog(state.catalog, [definition])
         state.releases.clear()  # decisions taken under the old catalog may differ now
         stage.definitions.append(definition)
     if ctx.projectors:
-        stage.projected.append(Projected(seq, d, current, s.author))
+        stage.projected.append(
+            Projected(
+                seq, d, current, s.author, s.envelope, s.signature, release.partners, stage.facts
+            )
+        )
     return Appended(seq, d.object_id, d.version_key, d.sha256, False, current, release.audience)
 
 
@@ -353,14 +361,6 @@ def _write_audit_row(
     )
     digest = hashlib.sha256(prev.encode("ascii") + content.encode("utf-8")).hexdigest()
     return (seq, now, actor, "record.write", d.object_id, detail, prev, digest)
-
-
-def _stage_outbox(partner: str, seq: int, sha: str, state: BatchState, stage: Stage) -> None:
-    last, chain = state.outbox_heads[partner]
-    oseq = last + 1
-    link = hashlib.sha256(f"{chain}:{oseq}:{sha}".encode("ascii")).hexdigest()
-    stage.outbox_rows.append((partner, oseq, seq, link))
-    state.outbox_heads[partner] = (oseq, link)
 
 
 def object_rows(

@@ -107,18 +107,6 @@ quarantine = Table(
     Column("signature", LargeBinary, nullable=True),
 )
 
-# Per-partner replication log: a contiguous, hash-chained sequence of ledger versions the
-# release gate let go to that partner.
-outbox = Table(
-    "outbox",
-    metadata,
-    Column("partner", String(3), primary_key=True),
-    Column("oseq", BigInteger, primary_key=True, autoincrement=False),
-    Column("ledger_seq", BigInteger, nullable=False),
-    Column("chain", String(64), nullable=False),
-    sqlite_with_rowid=False,
-)
-
 # Hash-chained audit trail of writes, logins and reads of personal data.
 audit = Table(
     "audit",

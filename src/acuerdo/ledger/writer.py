@@ -131,8 +131,14 @@ class LedgerWriter:
 async def flush(conn: AsyncConnection, stage: Stage, state: BatchState, ctx: WriterContext) -> None:
     """Write every staged row, then recompute grants of what refers to changed objects."""
     await write_rows(conn, stage, state)
-    if needs_propagation(stage, state):
+    regranted = needs_propagation(stage, state)
+    if regranted:
         await propagate(conn, stage.changed, state.catalog, ctx.policy)
     if stage.projected:
+        written = {p.draft.object_id for p in stage.projected}
+        stage.facts.regranted = regranted
+        stage.facts.referenced = state.referenced or any(
+            dst in written for _, dst in stage.refs_rows
+        )
         for projector in ctx.projectors:
             await projector.project(conn, conn.dialect.name, stage.projected)

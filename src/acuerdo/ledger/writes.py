@@ -65,6 +65,21 @@ class Job:
     future: asyncio.Future[list[Appended]] = field(default_factory=asyncio.Future)
 
 
+@dataclass
+class WriteFacts:
+    """What the writer knows of the transaction its projectors run in, set before they run.
+
+    Both default to the cautious answer, so a projector that relies on them reads the
+    database whenever the writer could not vouch for what it staged.
+    """
+
+    # Were grants recomputed after staging (an object others refer to changed)? Then a
+    # version's grant rows may differ from the partners staged beside it.
+    regranted: bool = True
+    # May an object stored before, or staged in this transaction, refer to one it writes?
+    referenced: bool = True
+
+
 @dataclass(frozen=True)
 class Projected:
     """A version just appended, as domain projections see it inside the write transaction."""
@@ -73,6 +88,12 @@ class Projected:
     draft: Draft
     current: bool
     author: str | None
+    envelope: bytes = b""
+    signature: bytes = b""
+    # Partner nodes the gate released the version to when it was staged (its grant rows,
+    # unless `facts.regranted`).
+    partners: tuple[str, ...] = ()
+    facts: WriteFacts = field(default_factory=WriteFacts)
 
 
 class Projector(Protocol):
