@@ -1,4 +1,4 @@
-"""Database engines: one writer connection, a pool of readers, the pragmas durability needs.
+"""Database engines: the writer's connections, a pool of readers, the pragmas durability needs.
 
 SQLite is the embedded default: WAL so readers never block the writer, `synchronous=FULL`
 so an acknowledged commit survives power loss (not only a process crash), and the writer's
@@ -79,13 +79,15 @@ def create_engines(url: str) -> Engines:
     """Engines for a node database URL (sqlite+aiosqlite:// or postgresql+asyncpg://)."""
     if url.startswith("sqlite"):
         # Connections are reset on return by `_on_reset` (only when a transaction is open).
-        writer = create_async_engine(url, pool_size=1, max_overflow=0, pool_reset_on_return=None)
+        # The ledger writer keeps one connection; the second serves the few other writes
+        # (users, tokens, partners), which BEGIN IMMEDIATE serialises with the writer's.
+        writer = create_async_engine(url, pool_size=2, max_overflow=0, pool_reset_on_return=None)
         reader = create_async_engine(url, pool_size=4, max_overflow=4, pool_reset_on_return=None)
         _sqlite_hooks(writer, "BEGIN IMMEDIATE")
         _sqlite_hooks(reader, "BEGIN")
         return Engines(writer, reader, "sqlite")
     if url.startswith("postgresql"):
-        writer = create_async_engine(url, pool_size=1, max_overflow=0)
+        writer = create_async_engine(url, pool_size=2, max_overflow=0)
         reader = create_async_engine(url, pool_size=5, max_overflow=5)
         return Engines(writer, reader, "postgresql")
     raise ValueError(f"unsupported database URL {url.split(':', 1)[0]!r}: use sqlite or postgresql")

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -31,6 +31,7 @@ from acuerdo.ledger.staging import BatchState, ObjectState, Stage, object_rows
 from acuerdo.ledger.writes import Job, WriterContext
 
 CHUNK = 500
+T = TypeVar("T")
 Fetch = Callable[[str, Sequence[Any]], Sequence[Sequence[Any]]]
 Rows = list[tuple[Any, ...]]
 
@@ -191,8 +192,13 @@ async def driver_thread(conn: AsyncConnection) -> Callable[..., Awaitable[Any]] 
     """
     if conn.dialect.name != "sqlite":
         return None
-    raw = await conn.get_raw_connection()
-    driver = raw.driver_connection
+    sync = conn.sync_connection
+    if sync is not None and not sync.invalidated and not sync.closed:
+        # An open connection's DB-API connection is an attribute away; get_raw_connection
+        # would spawn a greenlet to read it (its CPU showed on every write).
+        driver = sync.connection.driver_connection
+    else:
+        driver = (await conn.get_raw_connection()).driver_connection
     execute = getattr(driver, "_execute", None)
     sqlite_conn = getattr(driver, "_connection", None)
     if execute is None or sqlite_conn is None:
@@ -222,26 +228,49 @@ async def fetch_rows(conn: AsyncConnection, sql: str, params: Sequence[Any]) -> 
     return list((await conn.exec_driver_sql(sql, tuple(params))).all())
 
 
-def _executemany(sql: str, rows: Rows, db: Any) -> None:
-    db.executemany(sql, rows)
+ExecuteMany = Callable[[str, Rows], object]
+
+
+def insert_sql(dialect: Dialect, table: str, columns: tuple[str, ...], suffix: str = "") -> str:
+    """A driver-level INSERT of tuples in column order, for `insert_rows` or `in_one_hop`."""
+    return _insert_sql(dialect, table, columns, suffix)
+
+
+def _sqlite_call(fn: Callable[[Fetch, ExecuteMany], T], db: Any) -> T:
+    return fn(lambda sql, p: db.execute(sql, p).fetchall(), db.executemany)
+
+
+async def in_one_hop(conn: AsyncConnection, fn: Callable[[Fetch, ExecuteMany], T]) -> T:
+    """Run `fn(fetch, executemany)` on the transaction's driver connection, in one hop.
+
+    On SQLite it runs in aiosqlite's thread (one round trip however many statements it
+    runs); on PostgreSQL through `run_sync`. Its SQL uses `placeholders` of the dialect.
+    """
+    run = await driver_thread(conn)
+    if run is not None:
+        result: T = await run(_sqlite_call, fn)
+        return result
+
+    def _sync(sync: Connection) -> T:
+        return fn(
+            lambda sql, p: sync.exec_driver_sql(sql, tuple(p)).all(),
+            lambda sql, rows: sync.exec_driver_sql(sql, rows),
+        )
+
+    return await conn.run_sync(_sync)
 
 
 async def insert_rows(
-    conn: AsyncConnection, table: str, columns: tuple[str, ...], rows: Rows
+    conn: AsyncConnection, table: str, columns: tuple[str, ...], rows: Rows, suffix: str = ""
 ) -> None:
     """Insert tuples in column order with one driver-level executemany (one hop on SQLite).
 
     Core's executemany builds and binds a parameter dict per row, which costs more than
     SQLite's insert itself; projectors that write a row per version use this instead.
     """
-    if not rows:
-        return
-    sql = _insert_sql(conn.dialect, table, columns)
-    run = await driver_thread(conn)
-    if run is not None:
-        await run(_executemany, sql, rows)
-        return
-    await conn.exec_driver_sql(sql, rows)
+    if rows:
+        sql = insert_sql(conn.dialect, table, columns, suffix)
+        await in_one_hop(conn, lambda _fetch, many: many(sql, rows))
 
 
 async def load_state(

@@ -18,6 +18,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 from cryptography.exceptions import InvalidSignature
@@ -234,32 +235,44 @@ def sign_record(
     return envelope, sign_domain(RECORD_SIGNATURE_PREFIX, envelope, signer)
 
 
-def sign_many(
-    canonicals: Iterable[bytes], *, agreement_hash: str, origin: str, signer: Signer
-) -> list[tuple[bytes, bytes]]:
-    """Sign a batch (the writer calls this in a worker thread, off the event loop).
+@lru_cache(maxsize=16)
+def _envelope_template(agreement_hash: str, origin: str, key_id: str) -> tuple[bytes, bytes] | None:
+    """(head, tail) of the envelope around its record hash, or None if the format moved.
 
-    Same bytes as `sign_record` for each record, built faster: the envelope's fixed fields
-    are validated and canonicalised once, and only the record hash (64 hex digits, which
-    need no escaping) is spliced in per record. Ed25519 itself is what remains.
+    Built and validated once per (agreement, origin, key): a single API write would
+    otherwise pay for validating and canonicalising the fixed fields on every request.
     """
     placeholder = "0" * 64
     template = Envelope(
         version=ENVELOPE_VERSION,
         agreement_hash=agreement_hash,
         origin=origin,
-        key_id=signer.key_id,
+        key_id=key_id,
         record_hash=placeholder,
     ).to_bytes()
     marker = b'"sha":"' + placeholder.encode("ascii") + b'"'
     head, found, tail = template.partition(marker)
-    if not found:  # the envelope format changed: fall back to the plain path
+    if not found:
+        return None
+    return head + b'"sha":"', b'"' + tail
+
+
+def sign_many(
+    canonicals: Iterable[bytes], *, agreement_hash: str, origin: str, signer: Signer
+) -> list[tuple[bytes, bytes]]:
+    """Sign a batch (the writer calls this off the event loop).
+
+    Same bytes as `sign_record` for each record, built faster: the envelope's fixed fields
+    are validated and canonicalised once, and only the record hash (64 hex digits, which
+    need no escaping) is spliced in per record. Ed25519 itself is what remains.
+    """
+    template = _envelope_template(agreement_hash, origin, signer.key_id)
+    if template is None:  # the envelope format changed: fall back to the plain path
         return [
             sign_record(c, agreement_hash=agreement_hash, origin=origin, signer=signer)
             for c in canonicals
         ]
-    head = head + b'"sha":"'
-    tail = b'"' + tail
+    head, tail = template
     sign, sha256 = signer.sign, hashlib.sha256
     out: list[tuple[bytes, bytes]] = []
     for canonical in canonicals:

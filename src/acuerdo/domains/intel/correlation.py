@@ -28,6 +28,7 @@ from acuerdo.domains.intel.observables import observable_keys, split_key
 from acuerdo.domains.intel.tables import intel_observables
 from acuerdo.ledger.access import CHANNEL_BITS
 from acuerdo.ledger.reader import RecordReader, StoredVersion
+from acuerdo.ledger.rowio import insert_rows
 from acuerdo.ledger.stix import SCO_TYPES, iter_refs
 from acuerdo.ledger.tables import grants, ledger, refs
 from acuerdo.ledger.types import UNOWNED_TYPES
@@ -40,7 +41,8 @@ if TYPE_CHECKING:
 OBSERVED = "observed-data"
 CARRIERS = (UNOWNED_TYPES - {"marking-definition", "extension-definition"}) | {OBSERVED}
 _CHUNK = 500
-_INSERT = "INSERT INTO intel_observables (key, seq, object_id) VALUES ({}) ON CONFLICT DO NOTHING"
+_COLUMNS = ("key", "seq", "object_id")
+_ON_CONFLICT = " ON CONFLICT DO NOTHING"
 
 
 def _type_of(object_id: str) -> str:
@@ -65,11 +67,8 @@ async def _stored_keys(conn: AsyncConnection, object_ids: set[str]) -> dict[str,
 
 
 async def _insert(conn: AsyncConnection, rows: set[tuple[str, int, str]]) -> None:
-    """One driver-level executemany of plain tuples (no per-row binding by SQLAlchemy)."""
-    if rows:
-        dollar = conn.dialect.paramstyle == "numeric_dollar"
-        sql = _INSERT.format("$1, $2, $3" if dollar else "?, ?, ?")
-        await conn.exec_driver_sql(sql, sorted(rows))
+    # Driver-level executemany of tuples: Core would build a dict per row.
+    await insert_rows(conn, intel_observables.name, _COLUMNS, sorted(rows), _ON_CONFLICT)
 
 
 def _tier(v: Projected) -> int:
