@@ -32,7 +32,8 @@ from acuerdo.ledger.keys import KeyPurpose
 from acuerdo.ledger.reader import CursorCodec, RecordReader
 from acuerdo.ledger.record import Draft, RecordError, prepare
 from acuerdo.ledger.schema import upgrade
-from acuerdo.ledger.signing import sign_many
+from acuerdo.ledger.signer_process import SigningProcess
+from acuerdo.ledger.signing import sign_hashes
 from acuerdo.ledger.tables import ledger
 from acuerdo.ledger.types import extension_definitions
 from acuerdo.ledger.writer import LedgerWriter
@@ -64,8 +65,10 @@ AGREEMENT_FILE = "agreement.yaml"
 SECRET_FILE = "secret"  # noqa: S105 (a file name, not a secret)
 KEYS_DIR = "keys"
 SYSTEM = "system"
-# Jobs of at most this many versions are signed on the event loop (see Node._sign).
+# Jobs of at most this many versions are signed on the event loop, jobs of at least
+# SIGN_IN_PROCESS_MIN in the signing process, the others in a worker thread (Node._sign).
 SIGN_IN_PLACE_MAX = 4
+SIGN_IN_PROCESS_MIN = 64
 
 
 class NodeError(Exception):
@@ -159,6 +162,7 @@ class Node:
             config.party, partners, self.policy, catalog, self.party_identities
         )
         self.writer = LedgerWriter(engines, self.context, batch_max=settings.write_batch_max)
+        self.signing = SigningProcess(keys.signers[KeyPurpose.RECORDS])
         self.reader = RecordReader(engines.reader, CursorCodec(secret))
         self.basic_cache = BasicCache(secret, settings.basic_cache_seconds)
         # Domain rules run on every write of their record types, before signing; a check
@@ -209,6 +213,7 @@ class Node:
     async def close(self) -> None:
         await self.federation.stop()
         await self.writer.stop()
+        await self.signing.close()
         await self.engines.dispose()
 
     async def bootstrap(self) -> None:
@@ -279,7 +284,7 @@ class Node:
                 await check(self, d, drafts)
             for author_check in self.author_checks.get(d.object_type, ()):
                 await author_check(self, d, drafts, user)
-        signatures = await self._sign([d.body for d, _ in versions])
+        signatures = await self._sign([d.sha256 for d, _ in versions])
         signed = [
             Signed(d, env, sig, self.party, author, applied)
             for (d, applied), (env, sig) in zip(versions, signatures, strict=True)
@@ -318,17 +323,22 @@ class Node:
             versions.append((d, applied))
         return versions
 
-    async def _sign(self, bodies: list[bytes]) -> list[tuple[bytes, bytes]]:
-        """Envelopes and signatures; batches are signed in a worker thread, off the loop.
+    async def _sign(self, hashes: list[str]) -> list[tuple[bytes, bytes]]:
+        """Envelopes and signatures of records, given the SHA-256 of their canonical bytes.
 
-        A job of a few records is signed in place: its signatures cost less than the hop
-        to a worker thread and back, which a single API write would otherwise wait for.
+        A job of a few records is signed in place: its signatures cost less than a hop to a
+        worker and back, which a single API write would wait for. A large batch is signed in
+        the signing process, where Ed25519 does not hold the event loop's GIL; the sizes
+        between go to a worker thread.
         """
         signer = self.keys.signers[KeyPurpose.RECORDS]
-        sign = partial(sign_many, agreement_hash=self.agreement.hash, origin=self.party)
-        if len(bodies) <= SIGN_IN_PLACE_MAX:
-            return sign(bodies, signer=signer)
-        return await asyncio.to_thread(sign, bodies, signer=signer)
+        agreement, origin = self.agreement.hash, self.party
+        if len(hashes) >= SIGN_IN_PROCESS_MIN:
+            return await self.signing.sign_hashes(hashes, agreement_hash=agreement, origin=origin)
+        sign = partial(sign_hashes, agreement_hash=agreement, origin=origin, signer=signer)
+        if len(hashes) <= SIGN_IN_PLACE_MAX:
+            return sign(hashes)
+        return await asyncio.to_thread(sign, hashes)
 
     async def audit(self, entries: Sequence[AuditEntry]) -> None:
         """Append audit entries and wait for their commit."""

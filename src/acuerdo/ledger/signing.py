@@ -260,25 +260,45 @@ def _envelope_template(agreement_hash: str, origin: str, key_id: str) -> tuple[b
 def sign_many(
     canonicals: Iterable[bytes], *, agreement_hash: str, origin: str, signer: Signer
 ) -> list[tuple[bytes, bytes]]:
-    """Sign a batch (the writer calls this off the event loop).
+    """Sign a batch: `sign_hashes` over the SHA-256 of each record's canonical bytes."""
+    hashes = [hashlib.sha256(c).hexdigest() for c in canonicals]
+    return sign_hashes(hashes, agreement_hash=agreement_hash, origin=origin, signer=signer)
+
+
+def sign_hashes(
+    record_hashes: Iterable[str], *, agreement_hash: str, origin: str, signer: Signer
+) -> list[tuple[bytes, bytes]]:
+    """(envelope, signature) per record, given the hex SHA-256 of its canonical bytes.
 
     Same bytes as `sign_record` for each record, built faster: the envelope's fixed fields
-    are validated and canonicalised once, and only the record hash (64 hex digits, which
-    need no escaping) is spliced in per record. Ed25519 itself is what remains.
+    are validated and canonicalised once, and only the record hash (64 lowercase hex
+    digits, checked, which need no escaping) is spliced in per record. Ed25519 itself is
+    what remains. Taking hashes, not records, lets a signing process get 64 bytes a record.
     """
     template = _envelope_template(agreement_hash, origin, signer.key_id)
-    if template is None:  # the envelope format changed: fall back to the plain path
-        return [
-            sign_record(c, agreement_hash=agreement_hash, origin=origin, signer=signer)
-            for c in canonicals
-        ]
+    hashes = list(record_hashes)
+    for h in hashes:
+        if not _HEX64.fullmatch(h):
+            raise ValueError(f"{h!r} is not a hex SHA-256")
+    if template is None:  # the envelope format changed: build each envelope in full
+        out = []
+        for h in hashes:
+            env = Envelope(
+                version=ENVELOPE_VERSION,
+                agreement_hash=agreement_hash,
+                origin=origin,
+                key_id=signer.key_id,
+                record_hash=h,
+            ).to_bytes()
+            out.append((env, sign_domain(RECORD_SIGNATURE_PREFIX, env, signer)))
+        return out
     head, tail = template
-    sign, sha256 = signer.sign, hashlib.sha256
-    out: list[tuple[bytes, bytes]] = []
-    for canonical in canonicals:
-        envelope = head + sha256(canonical).hexdigest().encode("ascii") + tail
-        out.append((envelope, sign(RECORD_SIGNATURE_PREFIX + envelope)))
-    return out
+    sign = signer.sign
+    result: list[tuple[bytes, bytes]] = []
+    for h in hashes:
+        envelope = head + h.encode("ascii") + tail
+        result.append((envelope, sign(RECORD_SIGNATURE_PREFIX + envelope)))
+    return result
 
 
 def verify_record(
