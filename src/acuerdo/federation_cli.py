@@ -97,6 +97,8 @@ def federation_status(ctx: click.Context) -> None:
             f"{s.quarantined} quarantined; {s.flagged} flagged; "
             f"{'DIVERGED: ' + s.diverged if s.diverged else 'in step'}"
             + (f"; last error: {s.last_error}" if s.last_error else "")
+            + f"; audit head last witnessed {s.last_witnessed or 'never'}"
+            + (f"; AUDIT HISTORY: {s.history}" if s.history else "")
         )
 
 
@@ -145,3 +147,34 @@ def federation_resume(ctx: click.Context, party: str) -> None:
         click.echo(f"{party} had not diverged", err=True)
         sys.exit(1)
     click.echo(f"pulling from {party} resumes from its stored cursor")
+
+
+@federation.command("witness")
+@click.argument("party")
+@click.pass_context
+def federation_witness(ctx: click.Context, party: str) -> None:
+    """Ask PARTY to prove its audit chain extends every head of it witnessed here (exit 1: not)."""
+    import httpx
+
+    from acuerdo.federation.partners import list_partners
+    from acuerdo.federation.puller import PartnerRefused, Puller
+    from acuerdo.federation.witness import Verdict, WitnessRefused, witness
+
+    async def action(node: Node) -> Verdict:
+        partners = {p.party: p for p in await list_partners(node.engines.reader)}
+        if party not in partners:
+            raise click.ClickException(f"{party} is not a partner of this node")
+        puller = Puller(node, partners[party])
+        try:
+            return await witness(node, party, partners[party].public_key, puller.request)
+        except (PartnerRefused, WitnessRefused) as exc:
+            return Verdict(False, 0, f"{party} cannot prove its audit history: {exc}")
+        except (httpx.HTTPError, OSError) as exc:
+            raise click.ClickException(f"{party} did not answer: {exc}") from None
+        finally:
+            await puller.close()
+
+    verdict = _run_with_node(ctx, action)
+    click.echo(verdict.message)
+    if not verdict.consistent:
+        sys.exit(1)

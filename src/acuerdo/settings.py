@@ -144,6 +144,15 @@ class Settings(BaseSettings):
         le=3600,
         description="Longest pause between pulls from a partner that does not answer.",
     )
+    federation_witness_seconds: float = Field(
+        default=300.0,
+        ge=1,
+        le=86400,
+        description=(
+            "How often the puller fetches a partner's signed audit-chain head to witness it "
+            "(a hash, never a size)."
+        ),
+    )
     demo: bool = Field(
         default=False,
         description="Demo mode: demo users with published passwords. Never for real data.",

@@ -17,6 +17,7 @@ import json
 import logging
 import random
 import secrets
+import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -36,6 +37,7 @@ from acuerdo.federation.partners import Partner
 from acuerdo.federation.tables import federation_partners
 from acuerdo.federation.tls import client_context
 from acuerdo.federation.verify import check_chain
+from acuerdo.federation.witness import WitnessRefused, receive_head
 from acuerdo.ledger.audit import AuditEntry
 from acuerdo.ledger.keys import KeyCertificate, KeyPurpose, KeyRevocation, TrustStore
 from acuerdo.ledger.signing import b64url_decode, key_id_for
@@ -93,6 +95,7 @@ class Puller:
         self.trust: TrustStore | None = None
         self.failures = 0
         self.applied = 0
+        self._witness_due = 0.0  # monotonic time of the next audit-head fetch
         # The next page, requested while the current one is applied (when behind).
         self._ahead: tuple[CursorState, asyncio.Task[dict[str, Any]]] | None = None
 
@@ -158,6 +161,7 @@ class Puller:
                     await asyncio.sleep(self.node.settings.federation_backoff_max_seconds)
                     continue
                 await self.round(cursor)
+                await self._witness_if_due()
                 self.failures = 0
             except asyncio.CancelledError:
                 self._drop_ahead()
@@ -165,13 +169,20 @@ class Puller:
             except Diverged as exc:
                 self._drop_ahead()
                 await self._diverged(str(exc))
-            except (PartnerRefused, httpx.HTTPError, OSError) as exc:
+            except (PartnerRefused, WitnessRefused, httpx.HTTPError, OSError) as exc:
                 self._drop_ahead()
                 self.failures += 1
                 reason = str(exc) or type(exc).__name__
                 log.warning("pull from %s: %s", self.partner.party, reason)
                 await record_status(self.node, self.partner.party, {"last_error": reason})
                 await asyncio.sleep(self.backoff())
+
+    async def _witness_if_due(self) -> None:
+        """Every `federation_witness_seconds`, fetch and keep the partner's signed audit head."""
+        if time.monotonic() < self._witness_due:
+            return
+        await receive_head(self.node, self.partner.party, self.partner.public_key, self.request)
+        self._witness_due = time.monotonic() + self.node.settings.federation_witness_seconds
 
     async def _diverged(self, reason: str) -> None:
         party = self.partner.party

@@ -11,7 +11,11 @@ from sqlalchemy import func, select
 
 from acuerdo.federation.apply import load_cursor, store_cursor
 from acuerdo.federation.partners import list_partners
-from acuerdo.federation.tables import federation_assessments, federation_cursors
+from acuerdo.federation.tables import (
+    federation_assessments,
+    federation_cursors,
+    federation_witnessed,
+)
 from acuerdo.ledger.tables import quarantine
 from acuerdo.ledger.writer import utc_now
 
@@ -32,6 +36,8 @@ class PartnerStatus:
     flagged: int
     diverged: str | None
     last_error: str | None
+    last_witnessed: str | None  # when the partner last signed an audit head held here
+    history: str | None  # why its audit history failed a proof, if it did
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -68,6 +74,15 @@ async def federation_status(node: Node) -> list[PartnerStatus]:
                 select(func.count()).where(federation_assessments.c.partner == p.party)
             )
             flagged = int(f.scalar_one())
+            w = federation_witnessed.c
+            last_witnessed = (
+                await conn.execute(select(func.max(w.signed_at)).where(w.partner == p.party))
+            ).scalar_one()
+            refuted = (
+                await conn.execute(
+                    select(w.refuted).where(w.partner == p.party, w.refuted.is_not(None)).limit(1)
+                )
+            ).scalar_one_or_none()
         m: dict[str, Any] = dict(row._mapping) if row else {}
         cursor, head = int(m.get("oseq", 0)), int(m.get("partner_head", 0))
         behind = max(0, head - cursor)
@@ -84,6 +99,8 @@ async def federation_status(node: Node) -> list[PartnerStatus]:
                 flagged,
                 m.get("diverged"),
                 m.get("last_error"),
+                last_witnessed,
+                refuted,
             )
         )
     return out

@@ -69,3 +69,30 @@ federation_assessments = Table(
     Column("reason", Text, nullable=False),
     Column("at", String(32), nullable=False),
 )
+
+# Audit-chain heads this node signed and gave a partner (and where they sit in its chain),
+# so it can prove later that its chain still extends each of them.
+federation_witness_given = Table(
+    "federation_witness_given",
+    metadata,
+    Column("partner", String(3), primary_key=True),
+    Column("audit_head", String(64), primary_key=True),
+    Column("audit_seq", BigInteger, nullable=False),
+    Column("signed_at", String(32), nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# Audit-chain heads a partner signed and gave this node: hashes, never sizes. A proof on
+# request (`acuerdo federation witness`) marks each proven, or records why it failed.
+federation_witnessed = Table(
+    "federation_witnessed",
+    metadata,
+    Column("partner", String(3), primary_key=True),
+    Column("audit_head", String(64), primary_key=True),
+    Column("signed_at", String(32), nullable=False),
+    Column("signature", String(100), nullable=False),
+    Column("received_at", String(32), nullable=False),
+    Column("proven_at", String(32), nullable=True),
+    Column("refuted", Text, nullable=True),
+    sqlite_with_rowid=False,
+)

@@ -1,8 +1,13 @@
 """The audit chain: every write, login and read of personal data, hash-chained.
 
-Each entry's hash covers the previous entry's hash and its own canonical content, so editing,
-inserting or deleting a row breaks every hash after it; `verify_chain` names the first entry
-whose stored hash no longer follows. Entries are appended by the node's single writer, which
+Each entry's hash covers the previous entry's hash and the SHA-256 of its own canonical
+content, so editing, inserting or deleting a row breaks every hash after it; `verify_chain`
+names the first entry whose stored hash no longer follows. Chaining the content's digest
+(not the content) lets a node prove to its partner that today's chain extends a head the
+partner witnessed by sending digests only, never what was audited
+(acuerdo.federation.witness). Entries written before that change chained the content
+itself; `verify_chain` still accepts them (the two inputs cannot collide: a digest is hex,
+content starts with "{"). Entries are appended by the node's single writer, which
 commits many of them in one transaction (group commit) and answers each caller only after
 that commit: a read of personal data is never answered before its audit entry is durable.
 """
@@ -33,9 +38,9 @@ class AuditEntry:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-def entry_hash(prev: str, seq: int, at: str, entry: AuditEntry, detail_json: str) -> str:
-    """Hash of one entry, chained to the previous one."""
-    content = canonicalize(
+def content_bytes(seq: int, at: str, entry: AuditEntry, detail_json: str) -> bytes:
+    """An entry's canonical content, as its digest covers it."""
+    return canonicalize(
         {
             "seq": seq,
             "at": at,
@@ -45,6 +50,26 @@ def entry_hash(prev: str, seq: int, at: str, entry: AuditEntry, detail_json: str
             "detail": json.loads(detail_json),
         }
     )
+
+
+def content_digest(seq: int, at: str, entry: AuditEntry, detail_json: str) -> str:
+    """SHA-256 (hex) of an entry's canonical content: what a proof to a partner carries."""
+    return hashlib.sha256(content_bytes(seq, at, entry, detail_json)).hexdigest()
+
+
+def link(prev: str, digest: str) -> str:
+    """The hash of an entry from the previous hash and its content's digest."""
+    return hashlib.sha256((prev + digest).encode("ascii")).hexdigest()
+
+
+def entry_hash(prev: str, seq: int, at: str, entry: AuditEntry, detail_json: str) -> str:
+    """Hash of one entry, chained to the previous one."""
+    return link(prev, content_digest(seq, at, entry, detail_json))
+
+
+def legacy_entry_hash(prev: str, seq: int, at: str, entry: AuditEntry, detail_json: str) -> str:
+    """The hash of entries written before chaining digests: over the content itself."""
+    content = content_bytes(seq, at, entry, detail_json)
     return hashlib.sha256(prev.encode("ascii") + content).hexdigest()
 
 
@@ -100,6 +125,8 @@ async def verify_chain(conn: AsyncConnection, *, chunk: int = 5000) -> ChainRepo
             except ValueError:
                 return ChainReport(count, prev, r.seq, "detail is not a JSON object")
             entry = AuditEntry(r.actor, r.action, r.subject, detail)
-            if entry_hash(prev, r.seq, r.at, entry, r.detail) != r.hash:
+            if entry_hash(prev, r.seq, r.at, entry, r.detail) != r.hash and (
+                legacy_entry_hash(prev, r.seq, r.at, entry, r.detail) != r.hash
+            ):
                 return ChainReport(count, prev, r.seq, "content does not match its hash")
             prev, expected_seq, count, after = r.hash, r.seq + 1, count + 1, r.seq

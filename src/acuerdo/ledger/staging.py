@@ -359,7 +359,7 @@ def _write_audit_row(
         f'{{"action":"record.write","actor":{_q(actor)},"at":{_q(now)},"detail":{detail},'
         f'"seq":{seq},"subject":{_q(d.object_id)}}}'
     )
-    digest = hashlib.sha256(prev.encode("ascii") + content.encode("utf-8")).hexdigest()
+    digest = audit_chain.link(prev, hashlib.sha256(content.encode("utf-8")).hexdigest())
     return (seq, now, actor, "record.write", d.object_id, detail, prev, digest)
 
 

@@ -1,4 +1,5 @@
-"""Node-to-node routes: a partner's key bundle and its outbox feed, RFC 9421-signed only.
+"""Node-to-node routes: a partner's key bundle, its outbox feed, and this node's witnessed
+audit heads and their proofs; RFC 9421-signed only.
 
 Users never call these: every request must be signed with a configured partner's requests
 key, carry the same agreement hash as this node's, and fit the signature window; anything
@@ -27,6 +28,7 @@ from acuerdo.federation.feed import (
 )
 from acuerdo.federation.httpsig import AGREEMENT_HEADER, SignatureRefused, verify_request
 from acuerdo.federation.partners import Partner
+from acuerdo.federation.witness import UnknownHead, digests_between, give_head, given_seq
 from acuerdo.ledger.audit import AuditEntry
 from acuerdo.ledger.keys import KeyPurpose
 from acuerdo.ledger.signing import b64url
@@ -155,3 +157,38 @@ async def feed(
         signer=node.keys.signer(KeyPurpose.REQUESTS),
     )
     return _answer(node, signed, document)
+
+
+@router.get("/audit-head")
+async def audit_head(node: NodeDep, signed: Signed) -> Response:
+    """This node's audit-chain head, signed for the caller to witness: a hash, never a size."""
+    statement, signature, _ = await give_head(node, signed.partner.party)
+    return _answer(node, signed, {"statement": statement.to_json(), "signature": signature})
+
+
+@router.get("/audit-proof")
+async def audit_proof(
+    node: NodeDep,
+    signed: Signed,
+    start: Annotated[str, Query(alias="from", pattern="^[0-9a-f]{64}$")],
+    to: Annotated[str | None, Query(pattern="^[0-9a-f]{64}$")] = None,
+) -> Response:
+    """The content digests of the entries from a head the caller witnessed to a later one
+    (or to the current head, signed here): enough to recompute the chain, nothing audited."""
+    party = signed.partner.party
+    try:
+        after = await given_seq(node.engines.reader, party, start)
+        document: dict[str, Any] = {"from": start}
+        if to is None:
+            statement, signature, through = await give_head(node, party)
+            document |= {"statement": statement.to_json(), "signature": signature}
+            to = statement.audit_head
+        else:
+            through = await given_seq(node.engines.reader, party, to)
+    except UnknownHead as exc:
+        raise Problem(404, str(exc), code="unknown-head") from None
+    if through < after:
+        raise Problem(422, f"head {to} precedes head {start} in this chain", code="head-order")
+    await node.audit([AuditEntry(f"node:{party}", "federation.audit-proof", party, {})])
+    digests = await digests_between(node.engines.reader, after, through)
+    return _answer(node, signed, document | {"to": to, "digests": digests})
