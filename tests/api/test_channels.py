@@ -94,7 +94,12 @@ RECORD_CHANNELS: dict[str, str] = {
 }
 
 # Node-to-node routes: RFC 9421-signed by a partner node's key, never a user's credentials.
-NODE_SIGNED = {"GET /federation/v1/hello", "GET /federation/v1/feed"}
+NODE_SIGNED = {
+    "GET /federation/v1/hello",
+    "GET /federation/v1/feed",
+    "GET /federation/v1/audit-head",
+    "GET /federation/v1/audit-proof",
+}
 
 NO_RECORDS: dict[str, str] = {
     "GET /taxii2/": "TAXII discovery: the server's title and its API root's URL",
@@ -176,6 +181,9 @@ NO_RECORDS: dict[str, str] = {
     "acuerdo federation quarantine": "refused entries: id, time, source and reason only",
     "acuerdo federation backfill": "counts of entries queued and withdrawn",
     "acuerdo federation resume": "whether pulling from a partner resumes",
+    "GET /federation/v1/audit-head": "to a partner node: the signed audit-chain head hash only",
+    "GET /federation/v1/audit-proof": "to a partner node: digests of audit entries, no content",
+    "acuerdo federation witness": "whether a partner's audit history extends the heads held",
 }
 
 # Values for path parameters when a test has to call every route.

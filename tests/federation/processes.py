@@ -16,7 +16,8 @@ import ssl
 import subprocess
 import sys
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ SERVE_ENV = {
     "ACUERDO_FEDERATION_BACKOFF_MAX_SECONDS": "0.5",
     "ACUERDO_FEDERATION_BATCH_MAX": "500",
     "ACUERDO_WRITE_BATCH_MAX": "500",
+    "ACUERDO_FEDERATION_WITNESS_SECONDS": "1",
 }
 
 
@@ -210,6 +212,30 @@ async def start_pair(usa: NodeProcess, pry: NodeProcess) -> None:
     pair(usa, pry)
     await usa.start()
     await pry.start()
+
+
+@asynccontextmanager
+async def usa_on_sqlite_pry_on_postgres(
+    usa_home: Path, pry_home: Path, admin_url: str
+) -> AsyncIterator[tuple[NodeProcess, NodeProcess]]:
+    """A started pair, USA on SQLite and PRY on a PostgreSQL database of its own (dropped
+    after, whatever happens)."""
+    name = f"acuerdo_t_{uuid.uuid4().hex[:12]}"
+    admin_dsn = admin_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    admin = await asyncpg.connect(admin_dsn)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    usa = NodeProcess("USA", usa_home, None)
+    pry = NodeProcess("PRY", pry_home, f"{admin_url.rsplit('/', 1)[0]}/{name}")
+    try:
+        await start_pair(usa, pry)
+        yield usa, pry
+    finally:
+        usa.stop()
+        pry.stop()
+        admin = await asyncpg.connect(admin_dsn)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
 
 
 async def until(

@@ -14,13 +14,12 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from processes import NodeProcess, cli, post_records, start_pair, until
+from processes import NodeProcess, cli, post_records, until, usa_on_sqlite_pry_on_postgres
 
 from acuerdo.federation.httpsig import sign_request
 from acuerdo.ledger.keydir import load_node_keys
@@ -57,30 +56,13 @@ def indicator(text: str = "Airstrip near Filadelfia", **extra: Any) -> dict[str,
     return base | extra
 
 
-def _dsn(url: str) -> str:
-    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def nodes(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[tuple[NodeProcess, NodeProcess]]:
-    name = f"acuerdo_t_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(_dsn(PG_ADMIN_URL))
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    usa = NodeProcess("USA", tmp_path_factory.mktemp("usa"), None)
-    pry_url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    pry = NodeProcess("PRY", tmp_path_factory.mktemp("pry"), pry_url)
-    try:
-        await start_pair(usa, pry)
-        yield usa, pry
-    finally:
-        usa.stop()
-        pry.stop()
-        admin = await asyncpg.connect(_dsn(PG_ADMIN_URL))
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    homes = tmp_path_factory.mktemp("usa"), tmp_path_factory.mktemp("pry")
+    async with usa_on_sqlite_pry_on_postgres(*homes, PG_ADMIN_URL) as pair:
+        yield pair
 
 
 async def held(node: NodeProcess, object_id: str) -> int:
