@@ -7,6 +7,7 @@ node's history seen from its partner in separate processes is in test_witness_no
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import AsyncIterator
@@ -14,10 +15,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from acuerdo.api.app import create_app
 from acuerdo.federation.partners import add_partner, list_partners, requests_public_key
 from acuerdo.federation.puller import PartnerRefused, Puller
+from acuerdo.federation.tables import federation_witnessed
 from acuerdo.federation.witness import (
     FIELDS,
     UnknownHead,
@@ -30,6 +33,7 @@ from acuerdo.federation.witness import (
     witness,
 )
 from acuerdo.ledger.audit import AuditEntry, legacy_entry_hash, verify_chain
+from acuerdo.ledger.keys import KeyPurpose
 from acuerdo.ledger.tables import audit
 from acuerdo.node import Node
 from conftest import make_node
@@ -54,6 +58,15 @@ async def pair(tmp_path: Path) -> AsyncIterator[tuple[Node, Node, Puller]]:
         await puller.close()
         await usa.close()
         await pry.close()
+
+
+def requests_key_of(node: Node) -> bytes:
+    return node.keys.signer(KeyPurpose.REQUESTS).public_key
+
+
+async def witnessed_heads(node: Node) -> list[str]:
+    async with node.engines.reader.connect() as conn:
+        return list((await conn.execute(select(federation_witnessed.c.audit_head))).scalars())
 
 
 async def test_a_head_statement_carries_a_hash_never_a_size_and_only_its_signer_passes(
@@ -137,7 +150,13 @@ async def test_witness_over_signed_requests_and_the_routes_refuse_precisely(
     key = puller.partner.public_key
     verdict = await witness(pry, "USA", key, puller.request)
     assert not verdict.consistent and "no audit head of USA witnessed yet" in verdict.message
+    right = puller.partner
+    puller.partner = dataclasses.replace(right, public_key=requests_key_of(pry))
+    await puller._witness_if_due()  # refused (not USA's signature): logged, never raised
+    assert puller._witness_due > 0 and not await witnessed_heads(pry)
+    puller.partner, puller._witness_due = right, 0.0
     await puller._witness_if_due()
+    assert len(await witnessed_heads(pry)) == 1
     await usa.audit([AuditEntry("cli", "test.entry", "x", {"n": i}) for i in range(3)])
     puller._witness_due = 0.0
     await puller._witness_if_due()

@@ -169,7 +169,7 @@ class Puller:
             except Diverged as exc:
                 self._drop_ahead()
                 await self._diverged(str(exc))
-            except (PartnerRefused, WitnessRefused, httpx.HTTPError, OSError) as exc:
+            except (PartnerRefused, httpx.HTTPError, OSError) as exc:
                 self._drop_ahead()
                 self.failures += 1
                 reason = str(exc) or type(exc).__name__
@@ -178,11 +178,17 @@ class Puller:
                 await asyncio.sleep(self.backoff())
 
     async def _witness_if_due(self) -> None:
-        """Every `federation_witness_seconds`, fetch and keep the partner's signed audit head."""
+        """Every `federation_witness_seconds`, fetch and keep the partner's signed audit head.
+
+        A failure is logged and tried again next period: it must not slow the record stream
+        (a partner running an older version has no such route)."""
         if time.monotonic() < self._witness_due:
             return
-        await receive_head(self.node, self.partner.party, self.partner.public_key, self.request)
         self._witness_due = time.monotonic() + self.node.settings.federation_witness_seconds
+        try:
+            await receive_head(self.node, self.partner.party, self.partner.public_key, self.request)
+        except (PartnerRefused, Diverged, WitnessRefused, httpx.HTTPError, OSError) as exc:
+            log.warning("audit head from %s: %s", self.partner.party, exc)
 
     async def _diverged(self, reason: str) -> None:
         party = self.partner.party
