@@ -20,6 +20,7 @@ from acuerdo.ledger.reader import StoredVersion
 from acuerdo.ledger.record import Draft, RecordError
 from acuerdo.ledger.tables import ledger, objects
 from acuerdo.ledger.types import BY_NAME
+from acuerdo.ledger.writes import Appended
 from acuerdo.node import Node
 from acuerdo.release import Channel
 from acuerdo.users import User
@@ -96,6 +97,22 @@ def new_record(
         **props,
         "extensions": {BY_NAME[record_type].extension_id: {"extension_type": "new-sdo"}},
     }
+
+
+NODE_ASSIGNED = ("type", "id", "spec_version", "created", "modified", "extensions")
+
+
+async def file_new(
+    node: Node, user: User, record_type: str, content: Mapping[str, Any]
+) -> tuple[dict[str, Any], Appended]:
+    """Write a new record of `record_type` from what the user gave: the node, not the user,
+    assigns its identity, version and extension, so a body naming any of them is refused."""
+    for key in NODE_ASSIGNED:
+        if key in content:
+            raise EquipmentRefused(f"{key} is assigned by the node: leave it out")
+    obj = new_record(record_type, content)
+    (appended,) = await node.write([obj], user=user)
+    return obj, appended
 
 
 def amended(

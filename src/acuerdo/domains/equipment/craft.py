@@ -24,7 +24,7 @@ from acuerdo.domains.equipment.common import (
     answer_for,
     answers_by_ref,
     citation,
-    new_record,
+    file_new,
     period_of,
     provision,
     require_sending,
@@ -72,12 +72,7 @@ async def notify(
             403,
             "forbidden",
         )
-    for key in ("type", "id", "spec_version", "created", "modified", "extensions"):
-        if key in content:
-            raise EquipmentRefused(f"{key} is assigned by the node: leave it out")
-    obj = new_record(CRAFT_MOVEMENT, content)
-    (appended,) = await node.write([obj], user=user)
-    return obj, appended
+    return await file_new(node, user, CRAFT_MOVEMENT, content)
 
 
 async def acknowledge(

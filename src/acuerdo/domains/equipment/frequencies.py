@@ -20,7 +20,7 @@ from acuerdo.domains.equipment.common import (
     answer_for,
     answers_by_ref,
     citation,
-    new_record,
+    file_new,
     provision,
     require_sending,
     visible,
@@ -58,12 +58,7 @@ async def request(
             403,
             "forbidden",
         )
-    for key in ("type", "id", "spec_version", "created", "modified", "extensions"):
-        if key in content:
-            raise EquipmentRefused(f"{key} is assigned by the node: leave it out")
-    obj = new_record(FREQUENCY_REQUEST, content)
-    (appended,) = await node.write([obj], user=user)
-    return obj, appended
+    return await file_new(node, user, FREQUENCY_REQUEST, content)
 
 
 async def assign(

@@ -20,6 +20,7 @@ from acuerdo.domains.equipment.common import (
     EquipmentRefused,
     Seen,
     current_body,
+    file_new,
     new_record,
     visible,
     visible_one,
@@ -99,12 +100,7 @@ async def create(
 ) -> tuple[dict[str, Any], Appended]:
     """Write a new transfer programme."""
     _writer(user)
-    for key in ("type", "id", "spec_version", "created", "modified", "extensions"):
-        if key in content:
-            raise EquipmentRefused(f"{key} is assigned by the node: leave it out")
-    obj = new_record(PROGRAMME, content)
-    (appended,) = await node.write([obj], user=user)
-    return obj, appended
+    return await file_new(node, user, PROGRAMME, content)
 
 
 async def report(
