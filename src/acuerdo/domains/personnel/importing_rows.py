@@ -16,15 +16,18 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache, lru_cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
-from jsonschema.protocols import Validator
 
 from acuerdo.agreement import Agreement
 from acuerdo.agreement.fieldtypes import iso_country_codes
 from acuerdo.domains.personnel.spreadsheet import Cell, ColumnMapping, Row
+from acuerdo.ledger.typeschemas import schema as record_schema
 from acuerdo.ledger.typeschemas import validator
+
+if TYPE_CHECKING:
+    from jsonschema.protocols import Validator
 
 Error = tuple[int, str, str]  # (row, column header, message)
 PORT_KINDS = ("airport", "land-crossing", "river-port", "military-airfield", "other")
@@ -195,8 +198,7 @@ def _order(r: _RowReader) -> tuple[str | None, dict[str, Any] | None]:
 def _properties_validator(object_type: str) -> jsonschema_rs.Validator:
     """The record type's property schemas alone, compiled by jsonschema-rs: one call checks
     every property of a row's record (what is required or allowed holds by construction)."""
-    whole = validator(object_type).schema
-    assert isinstance(whole, dict)
+    whole = record_schema(object_type)
     common = json.loads(
         resources.files("acuerdo.ledger").joinpath("schemas", "common.json").read_text("utf-8")
     )
