@@ -32,6 +32,15 @@ def _indicator() -> dict[str, Any]:
     }
 
 
+async def _migrate(node: Node, target: str, *, down: bool = False) -> None:
+    def run(conn: Connection) -> None:
+        cfg = alembic_config(conn)
+        (command.downgrade if down else command.upgrade)(cfg, target)
+
+    async with node.engines.writer.begin() as conn:
+        await conn.run_sync(run)
+
+
 async def _counts(node: Node) -> tuple[int, ...]:
     out: list[int] = []
     async with node.engines.reader.connect() as conn:
@@ -71,9 +80,10 @@ async def test_sqlite_layout_has_no_redundant_btrees(tmp_path: Path) -> None:
         for table in ("ledger", "audit"):  # seq is the rowid: no autoindex beside it
             assert "seq INTEGER NOT NULL" in sql[table]
             assert "WITHOUT ROWID" not in sql[table]
-        for table in ("grants", "objects", "refs", "federation_outbox"):
+        for table in ("grants", "objects", "refs", "federation_outbox", "intel_observables"):
             assert "WITHOUT ROWID" in sql[table], table
         assert "ix_ledger_object" not in sql
+        assert "ix_intel_observables_object" not in sql  # the ledger's identity index serves
     finally:
         await node.close()
 
@@ -86,16 +96,34 @@ async def test_downgrade_and_upgrade_keep_every_row(
         written = await node.write([_indicator() for _ in range(5)], user=None)
         before = await _counts(node)
 
-        def migrate(conn: Connection, target: str, down: bool) -> None:
-            cfg = alembic_config(conn)
-            (command.downgrade if down else command.upgrade)(cfg, target)
-
-        async with node.engines.writer.begin() as conn:
-            await conn.run_sync(migrate, "0001", True)
-        async with node.engines.writer.begin() as conn:
-            await conn.run_sync(migrate, "head", False)
+        await _migrate(node, "0001", down=True)
+        await _migrate(node, "head")
         assert await _counts(node) == before
         more = await node.write([_indicator()], user=None)
         assert more[0].seq == max(a.seq for a in written) + 1
+    finally:
+        await node.close()
+
+
+async def test_correlation_index_round_trip_through_0010_keeps_its_rows(
+    tmp_path: Path, database_url: str | None
+) -> None:
+    """0011 dropped intel_observables.object_id; going back fills it from the ledger."""
+    node = await make_node(tmp_path / "usa", database_url)
+    try:
+        written = await node.write([_indicator() for _ in range(3)], user=None)
+        by_seq = {a.seq: a.object_id for a in written}
+
+        async def rows(sql: str) -> list[Any]:
+            async with node.engines.writer.connect() as conn:
+                return [tuple(r) for r in await conn.execute(text(sql))]
+
+        before = await rows("SELECT key, seq FROM intel_observables ORDER BY seq")
+        assert [seq for _, seq in before] == sorted(by_seq)
+        await _migrate(node, "0010", down=True)
+        old = await rows("SELECT key, seq, object_id FROM intel_observables ORDER BY seq")
+        assert old == [(key, seq, by_seq[seq]) for key, seq in before]
+        await _migrate(node, "head")
+        assert await rows("SELECT key, seq FROM intel_observables ORDER BY seq") == before
     finally:
         await node.close()

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 OBSERVED = "observed-data"
 CARRIERS = (UNOWNED_TYPES - {"marking-definition", "extension-definition"}) | {OBSERVED}
 _CHUNK = 500
-_COLUMNS = ("key", "seq", "object_id")
+_COLUMNS = ("key", "seq")
 _ON_CONFLICT = " ON CONFLICT DO NOTHING"
 
 
@@ -55,18 +55,21 @@ def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
 
 
 async def _stored_keys(conn: AsyncConnection, object_ids: set[str]) -> dict[str, set[str]]:
-    """Keys already indexed for these objects (any version)."""
+    """Keys already indexed for these objects (any version): their versions by the ledger's
+    identity index, then each version's keys by seq."""
     found: dict[str, set[str]] = defaultdict(set)
     for chunk in _chunks(sorted(object_ids)):
-        q = select(intel_observables.c.object_id, intel_observables.c.key).where(
-            intel_observables.c.object_id.in_(chunk)
+        q = (
+            select(ledger.c.object_id, intel_observables.c.key)
+            .join(intel_observables, intel_observables.c.seq == ledger.c.seq)
+            .where(ledger.c.object_id.in_(chunk))
         )
         for oid, key in await conn.execute(q):
             found[oid].add(key)
     return found
 
 
-async def _insert(conn: AsyncConnection, rows: set[tuple[str, int, str]]) -> None:
+async def _insert(conn: AsyncConnection, rows: set[tuple[str, int]]) -> None:
     # Driver-level executemany of tuples: Core would build a dict per row.
     await insert_rows(conn, intel_observables.name, _COLUMNS, sorted(rows), _ON_CONFLICT)
 
@@ -93,7 +96,7 @@ class CorrelationProjector:
         referred = {r for v in intel for r in v.draft.refs if _type_of(r) in CARRIERS}
         known = await _stored_keys(conn, referred) if referred else defaultdict(set)
         fresh: dict[str, set[str]] = defaultdict(set)
-        rows: set[tuple[str, int, str]] = set()
+        rows: set[tuple[str, int]] = set()
         for v in intel:
             d = v.draft
             keys = set(observable_keys(d.obj))
@@ -101,7 +104,7 @@ class CorrelationProjector:
                 for r in d.refs:
                     if r in known or r in fresh:
                         keys |= known.get(r, set()) | fresh.get(r, set())
-            rows.update((k, v.seq, d.object_id) for k in keys)
+            rows.update((k, v.seq) for k in keys)
             if d.object_type in CARRIERS and keys:
                 fresh[d.object_id] |= keys
         await _insert(conn, rows)
@@ -120,7 +123,7 @@ async def _backfill(
         referrers.update((await conn.execute(q)).scalars())
     if not referrers:
         return
-    rows: set[tuple[str, int, str]] = set()
+    rows: set[tuple[str, int]] = set()
     onward: dict[str, set[str]] = defaultdict(set)
     cols = (ledger.c.seq, ledger.c.object_id, ledger.c.object_type, ledger.c.body)
     for chunk in _chunks(sorted(referrers)):
@@ -133,7 +136,7 @@ async def _backfill(
             if seq in skip or otype in SCO_TYPES:
                 continue
             for ref in set(iter_refs(json.loads(body))) & carriers.keys():
-                rows.update((k, seq, oid) for k in carriers[ref])
+                rows.update((k, seq) for k in carriers[ref])
                 if otype == OBSERVED:
                     onward[oid] |= carriers[ref]
     await _insert(conn, rows)
@@ -215,10 +218,11 @@ async def correlations(
             grants.c.current.is_(True),
         )
         q = (
-            select(intel_observables.c.object_id)
+            select(ledger.c.object_id)
+            .join(intel_observables, intel_observables.c.seq == ledger.c.seq)
             .where(
                 intel_observables.c.key == key,
-                intel_observables.c.object_id != object_id,
+                ledger.c.object_id != object_id,
                 visible.exists(),
             )
             .distinct()

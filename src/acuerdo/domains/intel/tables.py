@@ -4,6 +4,10 @@ Derived from the ledger inside the write transaction (rebuildable, never edited 
 One row per (observable key, version): a key is `kind:canonical value` (see
 `acuerdo.domains.intel.observables`). Rows are per version, not per object, so a reader
 correlates exactly the versions the release gate lets them see.
+
+Two b-trees and nothing else: the key (to find what carries a value) and the version (to
+find what a version carries). The object id is the ledger's, joined by `seq`: a column of
+its own, with an index, cost a third b-tree keyed by random ids on every ingested object.
 """
 
 from __future__ import annotations
@@ -17,8 +21,6 @@ intel_observables = Table(
     metadata,
     Column("key", String(400), primary_key=True),
     Column("seq", BigInteger, primary_key=True),  # the ledger version carrying the value
-    Column("object_id", String(300), nullable=False),
     sqlite_with_rowid=False,
 )
 Index("ix_intel_observables_seq", intel_observables.c.seq)
-Index("ix_intel_observables_object", intel_observables.c.object_id)
