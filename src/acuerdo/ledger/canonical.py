@@ -65,7 +65,9 @@ def canonicalize(value: JSONInput) -> bytes:
     try:
         if _ENCODE is not None and _plain(value, 0):
             text = "".join(_ENCODE(value, 0))
-            if text.isascii() or not _has_astral_key(value):
+            # A key outside the BMP shows in the text as itself (ensure_ascii=False): a text
+            # without any such character needs no walk over the keys.
+            if text.isascii() or not _ASTRAL.search(text) or not _has_astral_key(value):
                 return text.encode("utf-8")
         parts: list[str] = []
         _write(value, parts, 0)

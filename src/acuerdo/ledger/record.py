@@ -96,7 +96,7 @@ def prepare(
     except stix.StixError as exc:
         raise RecordError(str(exc)) from None
     try:
-        body = canonicalize(dict(obj))
+        body = canonicalize(obj if type(obj) is dict else dict(obj))
     except ValueError as exc:
         raise RecordError(f"cannot canonicalise: {exc}") from None
     owner = "" if otype in types.UNOWNED_TYPES else writer_party

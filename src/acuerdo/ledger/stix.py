@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 SDO_TYPES = frozenset(
@@ -51,24 +52,38 @@ def parse_timestamp(value: object, prop: str) -> datetime:
     Precision beyond the microsecond is dropped: the design compares versions as instants at
     microsecond precision, so `.1Z` and `.100Z` are the same version.
     """
+    if type(value) is str:
+        try:
+            return _instant(value)
+        except ValueError:
+            pass  # worded below, with the property's name
     if not isinstance(value, str):
         raise StixError(f"{prop} must be a timestamp string like 2026-01-31T12:00:00Z")
+    if TIMESTAMP_RE.match(value) is None:
+        raise StixError(f"{prop} {value!r} is not a STIX timestamp (YYYY-MM-DDTHH:MM:SS[.s]Z)")
+    raise StixError(f"{prop} {value!r} is not a valid date and time")
+
+
+@lru_cache(maxsize=4096)
+def _instant(value: str) -> datetime:
+    """A valid timestamp's instant (ValueError otherwise), remembered: a batch's versions
+    share a few timestamps (an import stamps all of its versions alike), each read up to
+    three times (created, modified, the version key)."""
     m = TIMESTAMP_RE.match(value)
     if m is None:
-        raise StixError(f"{prop} {value!r} is not a STIX timestamp (YYYY-MM-DDTHH:MM:SS[.s]Z)")
+        raise ValueError(value)
     frac = (m.group("frac") or "").ljust(6, "0")[:6]
-    try:
-        # The constructor checks ranges (month 13, 30 February) as strptime did, 5x faster.
-        return datetime(
-            int(m["y"]), int(m["mo"]), int(m["d"]), int(m["h"]), int(m["mi"]), int(m["s"]),
-            int(frac), tzinfo=UTC,
-        )  # fmt: skip
-    except ValueError:
-        raise StixError(f"{prop} {value!r} is not a valid date and time") from None
+    # The constructor checks ranges (month 13, 30 February) as strptime did, 5x faster.
+    return datetime(
+        int(m["y"]), int(m["mo"]), int(m["d"]), int(m["h"]), int(m["mi"]), int(m["s"]),
+        int(frac), tzinfo=UTC,
+    )  # fmt: skip
 
 
+@lru_cache(maxsize=4096)
 def format_instant(instant: datetime) -> str:
-    """The one textual form of an instant used in version keys: microseconds, 'Z'."""
+    """The one textual form of an instant used in version keys: microseconds, 'Z'
+    (remembered, as `_instant` is: a batch's versions share a few instants)."""
     return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -193,6 +208,49 @@ def _refs_in(value: Any, where: tuple[str | int, ...], found: set[str]) -> None:
                 _refs_in(item, (*where, i), found)
 
 
+_REF_SUFFIXES = ("_ref", "_refs")
+_LEAVES = frozenset({str, int, float, bool, type(None)})
+
+
+def _is_id(value: object) -> bool:
+    return type(value) is str and len(value) <= MAX_ID_LENGTH and ID_RE.match(value) is not None
+
+
+def _refs_plain(value: Any, found: set[str]) -> bool:
+    """`_refs_in`'s walk over plain dicts and lists, without building paths: False at the
+    first doubt (a bad reference, another kind of container), for `_refs_in` to decide and
+    word. Nearly every record is plain and valid; exact type tests keep this walk cheap."""
+    children: list[Any]
+    if type(value) is list:
+        children = value
+    elif type(value) is dict:
+        children = []
+        for k, v in value.items():
+            if k in _REF_SKIP:
+                continue
+            if not k.endswith(_REF_SUFFIXES):
+                children.append(v)
+            elif k[-1] == "f":
+                if not _is_id(v):
+                    return False
+                if k != "marking_ref":
+                    found.add(v)
+            elif type(v) is list and all(map(_is_id, v)):
+                found.update(v)
+            else:
+                return False
+    else:
+        return False
+    for child in children:
+        kind = type(child)
+        if kind is dict or kind is list:
+            if not _refs_plain(child, found):
+                return False
+        elif kind not in _LEAVES and isinstance(child, _CONTAINERS):
+            return False
+    return True
+
+
 def check_common(obj: Mapping[str, Any]) -> frozenset[str]:
     """STIX 2.1 common properties (section 3.2) of any type, standard or acuerdo's own.
 
@@ -230,5 +288,7 @@ def check_common(obj: Mapping[str, Any]) -> frozenset[str]:
             if not isinstance(ref, Mapping) or not isinstance(ref.get("source_name"), str):
                 raise StixError(f"external_references[{i}] needs a source_name string")
     found: set[str] = set()
-    _refs_in(obj, (), found)
+    if not _refs_plain(obj, found):
+        found = set()
+        _refs_in(obj, (), found)  # raises, naming the property
     return frozenset(found)
