@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from acuerdo.agreement import Agreement
@@ -44,9 +44,16 @@ class CoverageDecision:
     status: str | None
     reasons: list[dict[str, str | None]]
     agreement_hash: str
+    # The reasons as stored, written once: the projector keeps one decision per distinct
+    # set of facts, and an import's thousands of persons share a few of them.
+    _reasons_json: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        text = json.dumps(self.reasons, separators=(",", ":"), ensure_ascii=False)
+        object.__setattr__(self, "_reasons_json", text)
 
     def reasons_json(self) -> str:
-        return json.dumps(self.reasons, separators=(",", ":"), ensure_ascii=False)
+        return self._reasons_json
 
 
 def person_facts(person: Mapping[str, Any], personal: Mapping[str, Any] | None) -> CoverageQuestion:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence, Set
 from datetime import timedelta
 from typing import Any
 
@@ -99,12 +99,14 @@ class PersonnelProjector:
         kept = await keep_newest(conn, P, "person_id", of[PERSON], self._person_values)
         decide_for = {k.version.draft.object_id for k in kept}
         window_for = set(decide_for)
+        # Persons whose row this transaction made: no window stored yet, none to clear.
+        fresh = {k.version.draft.object_id for k in kept if k.before is None}
         decide_for |= await _persons_with_personal_data(conn, of[PERSONAL])
         window_for |= await _orders(conn, of[ORDER])
         stays_for = await _events(conn, of[MOVEMENT] + of[CONFIRMATION])
         known = newest_of_batch(of[PERSON] + of[PERSONAL])
         await self._decide(conn, sorted(decide_for), known)
-        await _windows(conn, sorted(window_for))
+        await _windows(conn, sorted(window_for), fresh)
         await _stays(conn, sorted(stays_for), self.window)
         await presence_days.refresh(conn, sorted(decide_for | window_for | stays_for))
 
@@ -229,8 +231,14 @@ async def _events(conn: AsyncConnection, versions: Sequence[Projected]) -> set[s
     return affected
 
 
-async def _windows(conn: AsyncConnection, person_ids: Sequence[str]) -> None:
-    """Each person's order window and activity, from every current unrevoked order."""
+async def _windows(
+    conn: AsyncConnection, person_ids: Sequence[str], fresh: Set[str] = frozenset()
+) -> None:
+    """Each person's order window and activity, from every current unrevoked order.
+
+    A `fresh` person (its row made in this transaction, window empty) with no order keeps
+    its empty window without an update: an import writes its persons before their orders.
+    """
     o, op = personnel_orders, personnel_order_persons
     stmt = (
         update(P)
@@ -259,8 +267,10 @@ async def _windows(conn: AsyncConnection, person_ids: Sequence[str]) -> None:
                 "b_activity": got[-1][3] if got else None,
             }
             for pid, got in found.items()
+            if got or pid not in fresh
         ]
-        await conn.execute(stmt, rows)
+        if rows:
+            await conn.execute(stmt, rows)
 
 
 async def _stays(conn: AsyncConnection, person_ids: Sequence[str], window: timedelta) -> None:
