@@ -20,8 +20,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import shutil
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -39,6 +42,8 @@ from acuerdo.federation.httpsig import sign_request
 from acuerdo.ledger.keydir import load_node_keys
 from acuerdo.ledger.keys import KeyPurpose
 from acuerdo.markings import TLP, TLP2_MARKING_IDS
+from acuerdo.operations import create_token_cmd
+from acuerdo.settings import Settings
 
 STAMP = "2026-07-01T12:00:00.000Z"
 
@@ -132,48 +137,136 @@ async def empty_pull(usa: NodeProcess, pry: NodeProcess, label: str, rounds: int
     )
 
 
-async def catch_up(usa: NodeProcess, root: Path, n: int, verify: bool, pg: str | None) -> None:
+TICKS = os.sysconf("SC_CLK_TCK")
+PROFILE = os.environ.get("BENCH_PROFILE")  # py-spy raw output of PRY catching up, if set
+
+
+def _threads(pid: int) -> dict[str, float]:
+    """CPU seconds (user + system) of each thread of a process (the event loop's is "main")
+    and of each child process."""
+    out: dict[str, float] = {}
+    pids = [pid] + [
+        int(p.name)
+        for p in Path("/proc").iterdir()
+        if p.name.isdigit() and _stat(p / "stat", pid_only=True) == pid
+    ]
+    for each in pids:
+        for task in Path(f"/proc/{each}/task").glob("*"):
+            found = _stat(task / "stat")
+            if isinstance(found, tuple):
+                tid = int(task.name)
+                name = "main" if tid == pid else f"thread {tid}"
+                name = name if each == pid else f"child {each} {found[0]}"
+                out[name] = out.get(name, 0.0) + found[1]
+    return out
+
+
+def _stat(path: Path, pid_only: bool = False) -> tuple[str, float] | int | None:
+    try:
+        text = path.read_text()
+    except OSError:
+        return None
+    name, rest = text[text.index("(") + 1 : text.rindex(")")], text[text.rindex(")") + 2 :]
+    fields = rest.split()
+    if pid_only:
+        return int(fields[1])  # the parent's pid
+    return name, (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def _cpu_line(label: str, before: dict[str, float], after: dict[str, float], n: int) -> str:
+    spent = {k: after.get(k, 0.0) - before.get(k, 0.0) for k in after}
+    total = sum(spent.values())
+    parts = ", ".join(
+        f"{k} {v:.2f}" for k, v in sorted(spent.items(), key=lambda kv: -kv[1]) if v >= 0.05
+    )
+    return f"  {label} CPU {total:.2f} s ({total / max(n, 1) * 1e6:.0f} us a record): {parts}"
+
+
+async def catch_up(usa: NodeProcess, root: Path, verify: bool, pg: str | None) -> None:
     pry = NodeProcess("PRY", root / f"pry-{'verify' if verify else 'chain'}", pg)
     await pry.init()
     pair(usa, pry)
     SERVE_ENV["ACUERDO_FEDERATION_VERIFY_RECORDS"] = "true" if verify else "false"
-    SERVE_ENV["ACUERDO_FEDERATION_BATCH_MAX"] = "2000"
     expected = len(await _received(usa, "USA"))
+    assert usa.process is not None
+    usa_before = _threads(usa.process.pid)
     await pry.start()
+    assert pry.process is not None
+    # PRY's start-up is not counted; what it pulled before answering /health is left out of
+    # the per-record CPU as well.
+    pry_before = _threads(pry.process.pid)
+    spy = None
+    if PROFILE:
+        out = f"{PROFILE}-{'on' if verify else 'off'}.txt"
+        spy = subprocess.Popen(  # noqa: ASYNC220 (returns at once)
+            [str(Path(sys.executable).with_name("py-spy")), "record", "--pid",
+             str(pry.process.pid), "-f", "raw", "-o", out, "--threads", "--nonblocking"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+    early = len(await _received(pry, "USA"))
     try:
 
         async def complete() -> bool:
             return len(await _received(pry, "USA")) >= expected
 
-        await until(complete, "catch-up", attempts=1_000_000, pause=0.5)
+        await until(complete, "catch-up", attempts=1_000_000, pause=0.2)
+        pry_after, usa_after = _threads(pry.process.pid), _threads(usa.process.pid)
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)
+            spy.wait()
         times = sorted((await _received(pry, "USA")).values())
         rate = len(times) / (times[-1] - times[0])
         print(
             f"catch-up of {expected} records (verification {'on' if verify else 'off'}): "
-            f"{rate:.0f} records/s"
+            f"{rate:.0f} records/s in {times[-1] - times[0]:.1f} s "
+            f"(load average {os.getloadavg()[0]:.1f})"
         )
+        print(_cpu_line("PRY (pulling)", pry_before, pry_after, expected - early))
+        print(_cpu_line("USA (serving)", usa_before, usa_after, expected))
     finally:
         pry.stop()
+
+
+async def _reuse(usa: NodeProcess) -> None:
+    """Start a USA node kept by an earlier run (`--dir`), with a fresh token to fill it."""
+    settings = Settings(home=usa.home)
+    usa.tokens["analyst"] = await create_token_cmd(settings, "analyst", "bench")
+    await usa.start()
 
 
 async def main(args: argparse.Namespace) -> None:
-    root = Path(tempfile.mkdtemp(prefix="acuerdo-bench-fed-", dir=args.dir))
+    # With --dir the USA node is kept, and a later run with the same --dir reuses it (only
+    # the catch-up runs then; records are added up to --catchup).
+    kept = Path(args.dir) if args.dir else None
+    root = kept or Path(tempfile.mkdtemp(prefix="acuerdo-bench-fed-"))
     usa = NodeProcess("USA", root / "usa", None)
     pry = NodeProcess("PRY", root / "pry", None)
+    SERVE_ENV["ACUERDO_FEDERATION_BATCH_MAX"] = str(args.page)
     try:
-        await start_pair(usa, pry)
-        await latency(usa, pry, args.rate, args.seconds, args.tick)
-        await empty_pull(usa, pry, "after the latency run")
+        if (usa.home / "node.json").exists():
+            await _reuse(usa)
+            args.only &= {"catchup"}
+        else:
+            await start_pair(usa, pry)
+        if "latency" in args.only:
+            await latency(usa, pry, args.rate, args.seconds, args.tick)
+        if "empty" in args.only:
+            await empty_pull(usa, pry, "after the latency run")
         pry.stop()
-        for start in range(0, args.catchup, 1000):
+        if "catchup" not in args.only:
+            return
+        held = len(await _received(usa, "USA"))
+        for start in range(held, args.catchup, 1000):
             await post_records(usa, [indicator(start + i) for i in range(1000)], "analyst")
-        await empty_pull(usa, pry, "after the catch-up fill")
-        for verify in (True, False):
-            await catch_up(usa, root, args.catchup, verify, None)
+        if "empty" in args.only:
+            await empty_pull(usa, pry, "after the catch-up fill")
+        for verify in args.verify:
+            await catch_up(usa, root, verify, None)
     finally:
         usa.stop()
         pry.stop()
-        shutil.rmtree(root, ignore_errors=True)
+        for each in [root] if kept is None else root.glob("pry*"):
+            shutil.rmtree(each, ignore_errors=True)
 
 
 if __name__ == "__main__":
@@ -185,8 +278,21 @@ if __name__ == "__main__":
     )
     parser.add_argument("--catchup", type=int, default=100_000, help="records PRY catches up")
     parser.add_argument("--quick", action="store_true", help="200/s for 5 s, 5,000 to catch up")
-    parser.add_argument("--dir", default=None, help="where the nodes live (default: tmp)")
+    parser.add_argument(
+        "--dir", default=None, help="where the nodes live, kept for the next run (default: tmp)"
+    )
+    parser.add_argument(
+        "--page", type=int, default=500, help="entries USA serves in one feed batch"
+    )
+    parser.add_argument(
+        "--only", default="latency,empty,catchup", help="parts to run: latency,empty,catchup"
+    )
+    parser.add_argument(
+        "--verify", default="on,off", help="catch-up runs: per-record verification on,off"
+    )
     ns = parser.parse_args()
+    ns.only = set(ns.only.split(","))
+    ns.verify = [v == "on" for v in ns.verify.split(",")]
     if ns.quick:
         ns.rate, ns.seconds, ns.catchup = 200, 5.0, 5000
     asyncio.run(main(ns))

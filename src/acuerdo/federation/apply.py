@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, delete, insert, select
@@ -26,6 +26,7 @@ from acuerdo.ledger.record import RecordError
 from acuerdo.ledger.tables import grants, ledger, quarantine
 from acuerdo.ledger.writer import utc_now
 from acuerdo.ledger.writes import Signed, WriteRefused
+from acuerdo.markings import MarkingCatalog
 from acuerdo.release import Refusal
 
 if TYPE_CHECKING:
@@ -53,6 +54,73 @@ class CursorState:
     diverged: str | None = None
 
 
+@dataclass
+class ReadPage:
+    """A page's entries as read before anything is applied: what depends on the records
+    alone (form, owner, signatures), not on this node's ledger, so it may be read while
+    the previous page is still being written."""
+
+    withdrawn: list[tuple[str, str]]  # id, last version held
+    records: list[dict[str, Any]]
+    read: list[Signed | Rejected]  # one per record entry, in order
+    catalog: MarkingCatalog  # the catalog the applied markings were decided under
+
+
+async def read_page(
+    node: Node,
+    partner: str,
+    entries: list[dict[str, Any]],
+    trust: TrustStore | None,
+    raw: dict[int, tuple[bytes, bytes]] | None = None,
+) -> ReadPage:
+    """Read every entry's record (owner, signature, form) of a chain-checked page."""
+    withdrawn, records = [], []
+    for e in entries:
+        if e.get("kind") == WITHDRAWN:
+            withdrawn.append((str(e["id"]), str(e["version"])))
+        else:
+            records.append(e)
+    catalog = node.context.catalog
+    read = await read_records(node, partner, records, trust, raw)
+    return ReadPage(withdrawn, records, read, catalog)
+
+
+async def assess(node: Node, page: ReadPage) -> Plan:
+    """What this node reads in a page's authentic records under the agreement, as of its
+    ledger now (run once the previous page is applied): markings applied by default, the
+    gate's decision and the domain checks, any disagreement flagged as an assessment."""
+    plan = Plan(withdrawn=list(page.withdrawn))
+    fresh = node.context.catalog is not page.catalog  # marking definitions arrived since
+    for e, read in zip(page.records, page.read, strict=True):
+        if isinstance(read, Rejected):
+            plan.quarantined.append((e, str(read)))
+        elif fresh:
+            plan.versions.append(replace(read, applied_markings=node.applied_markings(read.draft)))
+        else:
+            plan.versions.append(read)
+    drafts = [s.draft for s in plan.versions]
+    # The gate's answer depends on the record's facts, not its id: once per distinct facts.
+    refused: dict[tuple[object, ...], str | None] = {}
+    for s in plan.versions:
+        d = s.draft
+        reasons = []
+        facts = (d.object_type, d.kind, d.holder, d.markings, s.applied_markings)
+        if facts not in refused:
+            decision = node.audience(d, s.applied_markings, None)
+            refused[facts] = decision.reason if isinstance(decision, Refusal) else None
+        if refused[facts] is not None:
+            reasons.append(str(refused[facts]))
+        for check in node.checks.get(d.object_type, ()):
+            try:
+                await check(node, d, drafts)
+            except RecordError as exc:
+                reasons.append(str(exc))
+        if reasons:
+            plan.assessments.append((d.object_id, d.version_key, "; ".join(reasons)))
+    plan.versions.extend(await receipts_for(node, plan.versions))
+    return plan
+
+
 async def plan_batch(
     node: Node,
     partner: str,
@@ -61,35 +129,7 @@ async def plan_batch(
     raw: dict[int, tuple[bytes, bytes]] | None = None,
 ) -> Plan:
     """Check every entry's record (owner, signature, form) and what this node reads in it."""
-    plan = Plan()
-    records = []
-    for e in entries:
-        if e.get("kind") == WITHDRAWN:
-            plan.withdrawn.append((str(e["id"]), str(e["version"])))
-        else:
-            records.append(e)
-    for e, read in zip(
-        records, await read_records(node, partner, records, trust, raw), strict=True
-    ):
-        if isinstance(read, Rejected):
-            plan.quarantined.append((e, str(read)))
-        else:
-            plan.versions.append(read)
-    drafts = [s.draft for s in plan.versions]
-    for s in plan.versions:
-        reasons = []
-        decision = node.audience(s.draft, s.applied_markings, None)
-        if isinstance(decision, Refusal):
-            reasons.append(decision.reason)
-        for check in node.checks.get(s.draft.object_type, ()):
-            try:
-                await check(node, s.draft, drafts)
-            except RecordError as exc:
-                reasons.append(str(exc))
-        if reasons:
-            plan.assessments.append((s.draft.object_id, s.draft.version_key, "; ".join(reasons)))
-    plan.versions.extend(await receipts_for(node, plan.versions))
-    return plan
+    return await assess(node, await read_page(node, partner, entries, trust, raw))
 
 
 def _finish(partner: str, plan: Plan, cursor: CursorState | None, status: dict[str, Any]) -> Step:

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 # Below this many signatures a thread's hand-over costs more than it saves.
 THREAD_FROM = 32
+YIELD_EVERY = 100
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -207,7 +208,11 @@ async def read_records(
     checking = asyncio.ensure_future(check_signatures(claims))
     out: list[Signed | Rejected] = []
     try:
-        for e, r in zip(entries, read, strict=True):
+        for i, (e, r) in enumerate(zip(entries, read, strict=True)):
+            if i and not i % YIELD_EVERY:
+                # A page read ahead shares the event loop with the writer applying the one
+                # before: let it go on between slices, so its database thread is kept busy.
+                await asyncio.sleep(0)
             try:
                 out.append(r if isinstance(r, Rejected) else _signed(node, partner, e, *r[:2]))
             except Rejected as exc:

@@ -18,6 +18,7 @@ import logging
 import random
 import secrets
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -26,9 +27,11 @@ from sqlalchemy import text
 
 from acuerdo.federation.apply import (
     CursorState,
+    ReadPage,
     apply_plan,
+    assess,
     load_cursor,
-    plan_batch,
+    read_page,
     record_status,
 )
 from acuerdo.federation.feed import RESPONSE_HEADER, head_signature_holds, response_signature_holds
@@ -36,7 +39,7 @@ from acuerdo.federation.httpsig import sign_request
 from acuerdo.federation.partners import Partner
 from acuerdo.federation.tables import federation_partners
 from acuerdo.federation.tls import client_context
-from acuerdo.federation.verify import check_chain
+from acuerdo.federation.verify import Checked, check_chain
 from acuerdo.federation.witness import WitnessRefused, receive_head
 from acuerdo.ledger.audit import AuditEntry
 from acuerdo.ledger.keys import KeyCertificate, KeyPurpose, KeyRevocation, TrustStore
@@ -82,8 +85,23 @@ def trust_from_bundle(node: Node, partner: Partner, bundle: dict[str, Any]) -> T
     return trust
 
 
+@dataclass(frozen=True)
+class Pulled:
+    """One page as pulled and read: its signed head, the chain's verdict, its records."""
+
+    head: dict[str, Any]
+    entries: int
+    checked: Checked
+    page: ReadPage
+
+
 class Puller:
-    """Pulls one partner's outbox for this node."""
+    """Pulls one partner's outbox for this node.
+
+    When behind, the next page is requested, chain-checked and read (record form, owner,
+    signatures) while the current one is assessed and written: what needs this node's
+    ledger waits for the previous page's commit, what needs only the page does not.
+    """
 
     def __init__(self, node: Node, partner: Partner) -> None:
         self.node = node
@@ -96,8 +114,8 @@ class Puller:
         self.failures = 0
         self.applied = 0
         self._witness_due = 0.0  # monotonic time of the next audit-head fetch
-        # The next page, requested while the current one is applied (when behind).
-        self._ahead: tuple[CursorState, asyncio.Task[dict[str, Any]]] | None = None
+        # The next page, pulled and read while the current one is applied (when behind).
+        self._ahead: tuple[CursorState, asyncio.Task[Pulled]] | None = None
 
     async def close(self) -> None:
         self._drop_ahead()
@@ -118,15 +136,25 @@ class Puller:
             "wait": self.node.settings.federation_wait_seconds,
         }
 
-    async def _page(self, cursor: CursorState) -> dict[str, Any]:
-        """The page after the cursor: the one fetched ahead for it, or a new request."""
+    async def _page(self, cursor: CursorState) -> Pulled:
+        """The page after the cursor: the one pulled ahead for it, or a new one."""
         if self._ahead is not None:
             ahead, task = self._ahead
             if (ahead.oseq, ahead.entry_hash) == (cursor.oseq, cursor.entry_hash):
                 self._ahead = None
                 return await task
         self._drop_ahead()
-        return await self.request("/federation/v1/feed", self._feed_params(cursor))
+        return await self._pull(cursor)
+
+    async def _pull(self, cursor: CursorState) -> Pulled:
+        """Request the page after the cursor, check its head and chain, read its records."""
+        doc = await self.request("/federation/v1/feed", self._feed_params(cursor))
+        head, entries = doc.get("head") or {}, doc.get("entries") or []
+        self._check_head(head, str(doc.get("head_signature", "")))
+        checked = check_chain(entries, (cursor.oseq, cursor.entry_hash), str(head.get("hash")))
+        trust = self.trust if self.node.settings.federation_verify_records else None
+        page = await read_page(self.node, self.partner.party, checked.good, trust, checked.raw)
+        return Pulled(head, len(entries), checked, page)
 
     def backoff(self) -> float:
         """Exponential backoff with full jitter, capped by the setting."""
@@ -241,18 +269,13 @@ class Puller:
         """Pull and apply one batch; return how many entries it held."""
         if self.trust is None:
             self.trust = await self.hello()
-        settings = self.node.settings
-        doc = await self._page(cursor)
-        head, entries = doc.get("head") or {}, doc.get("entries") or []
-        self._check_head(head, str(doc.get("head_signature", "")))
-        checked = check_chain(entries, (cursor.oseq, cursor.entry_hash), str(head.get("hash")))
+        pulled = await self._page(cursor)
+        head, checked = pulled.head, pulled.checked
         if checked.through and not checked.broken and checked.through[0] < int(head["outbox_oseq"]):
-            # Behind: the next page travels while this one is checked and applied.
+            # Behind: the next page travels and is read while this one is applied.
             ahead = CursorState(*checked.through)
-            params = self._feed_params(ahead)
-            self._ahead = (ahead, asyncio.create_task(self.request("/federation/v1/feed", params)))
-        trust = self.trust if settings.federation_verify_records else None
-        plan = await plan_batch(self.node, self.partner.party, checked.good, trust, checked.raw)
+            self._ahead = (ahead, asyncio.create_task(self._pull(ahead)))
+        plan = await assess(self.node, pulled.page)
         plan.quarantined.extend(checked.tampered)
         now = utc_now()
         status: dict[str, Any] = {"last_contact": now, "partner_head": int(head["outbox_oseq"])}
@@ -269,7 +292,7 @@ class Puller:
         self.applied += len(plan.versions)
         if checked.broken:
             raise PartnerRefused(checked.broken)
-        return len(entries)
+        return pulled.entries
 
     def _check_head(self, head: dict[str, Any], signature: str) -> None:
         if not head_signature_holds(head, signature, self.partner.public_key):
