@@ -8,7 +8,8 @@ process. USA writes the records (the indicators of bench/federation.py) through 
 then each page of its outbox for PRY is served as the feed route serves it (read, batch
 document with its signed head, JSON encoding, the answer's signature) and pulled as the
 puller pulls it (JSON parse, head and chain checks, planning, the writer's transaction).
-Every step is timed by CPU time (`time.process_time`, threads included: the signature
+Every step is timed by CPU time (garbage collections also on their own lines, inside the
+steps they interrupt) (`time.process_time`, threads included: the signature
 checks run in a worker thread), so other load on the machine does not count; the network
 and the two processes' scheduling are not measured here (bench/federation.py does that).
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import shutil
 import sys
@@ -38,6 +40,7 @@ from federation import indicator
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 SPENT: dict[str, float] = defaultdict(float)
+MAIN: dict[str, float] = defaultdict(float)  # of which this (the event loop's) thread
 
 
 class Timed:
@@ -47,10 +50,11 @@ class Timed:
         self.name = name
 
     def __enter__(self) -> None:
-        self.t = time.process_time()
+        self.t, self.main = time.process_time(), time.thread_time()
 
     def __exit__(self, *exc: object) -> None:
         SPENT[self.name] += time.process_time() - self.t
+        MAIN[self.name] += time.thread_time() - self.main
 
 
 async def open_node(home: Path, party: str) -> Node:
@@ -64,6 +68,15 @@ class _Signed:
     """What the feed route knows of a verified request: its nonce."""
 
     nonce = "bench-nonce"
+
+
+def _gc_timer(phase: str, info: dict[str, int]) -> None:
+    if phase == "start":
+        SPENT["_gc_start"] = time.process_time()
+    else:
+        SPENT[f"(garbage collection, generation {info['generation']})"] += (
+            time.process_time() - SPENT["_gc_start"]
+        )
 
 
 async def run(records: int, page: int, verify: bool) -> None:
@@ -83,6 +96,9 @@ async def run(records: int, page: int, verify: bool) -> None:
         trust = TrustStore({"USA": k.root_public_key}, k.published, k.revocations)
         requests_key = k.signer(KeyPurpose.REQUESTS).public_key
         cursor = CursorState(0, GENESIS)
+        gc.collect()
+        gc.freeze()  # as `acuerdo serve` does once started
+        gc.callbacks.append(_gc_timer)
         cpu = time.process_time()
         served = 0
         while True:
@@ -120,9 +136,13 @@ async def run(records: int, page: int, verify: bool) -> None:
             with Timed("PRY: apply (writer transaction)"):
                 await apply_plan(pry, "USA", plan, cursor, {})
         cpu = time.process_time() - cpu
+        gc.callbacks.remove(_gc_timer)
+        del SPENT["_gc_start"]
         print(f"{served} records in pages of {page}, verification {'on' if verify else 'off'}")
+        print(f"  {'step':42} {'CPU':>7}  {'of which the event loop thread':>6}")
         for name, spent in SPENT.items():
-            print(f"  {name:42} {spent / served * 1e6:7.1f} µs a record")
+            main = f"{MAIN[name] / served * 1e6:7.1f} µs" if name in MAIN else ""
+            print(f"  {name:42} {spent / served * 1e6:7.1f} µs  {main}")
         print(f"  {'total':42} {cpu / served * 1e6:7.1f} µs a record")
     finally:
         await usa.close()

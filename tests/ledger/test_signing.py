@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import importlib.util
 import json
@@ -158,9 +159,21 @@ def test_key_ids_and_base64url() -> None:
     with pytest.raises(ValueError, match="32 bytes"):
         key_id_for(b"\x00" * 31)
     assert b64url_decode(b64url(b"\xfb\xff")) == b"\xfb\xff"
-    for bad, message in (("+/8", "not unpadded"), ("-_8=", "not unpadded"), ("-_9", "canonical")):
+    refused = (
+        ("+/8", "not unpadded"), ("-_8=", "not unpadded"), ("-_9", "canonical"),
+        ("AAAAA", "not unpadded"), ("AA A", "not unpadded"), ("AAé", "not unpadded"),
+        ("AA\n", "not unpadded"), ("AB", "canonical"), ("AAB", "canonical"),
+    )  # fmt: skip
+    for bad, message in refused:
         with pytest.raises(ValueError, match=message):
             b64url_decode(bad)
+
+
+@settings(deadline=None, max_examples=300)
+@given(st.binary(max_size=80))
+def test_base64url_decodes_exactly_what_it_encodes(data: bytes) -> None:
+    text = b64url(data)
+    assert b64url_decode(text) == data == base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def test_pem_roundtrip_and_wrong_key_type() -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from json.encoder import encode_basestring as _q
 
 from sqlalchemy import and_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -24,7 +25,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from acuerdo.federation.tables import federation_outbox
 from acuerdo.ledger.access import CHANNEL_BITS
 from acuerdo.ledger.audit import GENESIS
-from acuerdo.ledger.canonical import canonicalize
 from acuerdo.ledger.rowio import Fetch, in_one_hop, insert_rows, insert_sql, placeholders
 from acuerdo.ledger.tables import grants, ledger, refs
 from acuerdo.ledger.writes import Projected
@@ -48,19 +48,17 @@ def signature_digest(envelope: bytes, signature: bytes) -> str:
 def entry_hash(
     prev: str, oseq: int, kind: str, object_id: str, version_key: str, record: str, sig: str
 ) -> str:
-    """The hash of one outbox entry, chained to the previous entry's hash."""
-    body = canonicalize(
-        {
-            "prev": prev,
-            "oseq": oseq,
-            "kind": kind,
-            "id": object_id,
-            "version": version_key,
-            "record": record,
-            "sig": sig,
-        }
+    """The hash of one outbox entry, chained to the previous entry's hash.
+
+    It hashes the canonical JSON (RFC 8785) of the entry's fields, written here as text:
+    members in key order, strings escaped as canonicalize escapes them (both sides compute
+    it once per entry; tests hold it equal to `canonicalize` of the same fields).
+    """
+    body = (
+        f'{{"id":{_q(object_id)},"kind":{_q(kind)},"oseq":{int(oseq)},"prev":{_q(prev)},'
+        f'"record":{_q(record)},"sig":{_q(sig)},"version":{_q(version_key)}}}'
     )
-    return hashlib.sha256(ENTRY_PREFIX + body).hexdigest()
+    return hashlib.sha256(ENTRY_PREFIX + body.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
