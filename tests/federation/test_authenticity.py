@@ -4,6 +4,7 @@ Real nodes on SQLite, in process; the page is what USA's feed serves PRY. Run on
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 from typing import Any
@@ -104,6 +105,11 @@ async def test_a_page_with_a_forged_and_an_altered_record(tmp_path: Path) -> Non
         # Verification off: the chain (checked before this) is what authenticates.
         unchecked = await read_records(pry, "USA", page, None)
         assert isinstance(unchecked[3], Signed)
+        # Text that is not canonical is refused, even when the chain vouches for it: what is
+        # stored and hashed must be what the checks read.
+        spaced = [dict(records[0], body=json.dumps(json.loads(records[0]["body"])))]
+        [read_spaced] = await read_records(pry, "USA", spaced, None)
+        assert isinstance(read_spaced, Rejected) and "canonical form" in str(read_spaced)
         # A record owned by another party is refused whatever the setting.
         assert all(isinstance(r, Rejected) for r in await read_records(pry, "PRY", page, None))
     finally:

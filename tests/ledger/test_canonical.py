@@ -19,6 +19,7 @@ from acuerdo.ledger.canonical import (
     JSONValue,
     canonicalize,
     format_number,
+    parse_canonical,
     parse_json,
     sha256_hex,
 )
@@ -273,3 +274,64 @@ def _decoded(tree: Any) -> Any:
     if isinstance(tree, str):
         return json.loads(json.dumps(tree))
     return tree
+
+
+def _reference_parse_canonical(text: str) -> object:
+    """What parse_canonical must do: parse, then require the text to be canonicalize's."""
+    value = json.loads(text)
+    if canonicalize(value) != text.encode("utf-8"):
+        raise CanonicalError("not canonical")
+    return value
+
+
+# Texts near canonical: canonical texts of values, and a few edits of them.
+_ASTRAL_TEXTS = st.text(st.sampled_from('a\u00e9\ue000\uffff\U0001f600"\\\n'), max_size=4)
+_NEAR = st.recursive(
+    scalars | _ASTRAL_TEXTS,
+    lambda c: st.lists(c, max_size=4) | st.dictionaries(texts | _ASTRAL_TEXTS, c, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(deadline=None, max_examples=400)
+@given(_NEAR, st.sampled_from(["", " ", "dup", "1.0", "swap", "ws"]))
+def test_parse_canonical_accepts_exactly_canonical_text(value: Any, edit: str) -> None:
+    text = canonicalize(value).decode("utf-8")
+    if edit == " ":
+        text = " " + text
+    elif edit == "dup" and text.startswith("{") and text != "{}":
+        text = '{"a":1,' + text[1:] if not text.startswith('{"a"') else text
+    elif edit == "1.0":
+        text = text.replace("0", "0.0", 1).replace("1", "1.0", 1)
+    elif edit == "swap" and isinstance(value, dict) and len(value) > 1:
+        text = json.dumps(
+            dict(reversed(list(value.items()))), separators=(",", ":"), ensure_ascii=False
+        )
+    elif edit == "ws":
+        text = text.replace(",", ", ", 1)
+    assert _outcome(parse_canonical, text) == _outcome(_reference_parse_canonical, text), text
+
+
+def _outcome(parse: Any, text: str) -> tuple[str, object]:
+    try:
+        return ("value", parse(text))
+    except ValueError:
+        return ("refused", None)
+
+
+def test_parse_canonical_refusals() -> None:
+    assert parse_canonical('{"a":[1,"b"],"b":null}') == {"a": [1, "b"], "b": None}
+    for text in (
+        '{"b":1,"a":2}',
+        '{"a":1.0}',
+        '{"a":1,"a":1}',
+        '{"a": 1}',
+        '"\\ud800"',
+        "NaN",
+        "[" * 300 + "]" * 300,
+        '{"\\u00e9":1}',
+    ):
+        with pytest.raises(CanonicalError):
+            parse_canonical(text)
+    with pytest.raises(ValueError, match="Expecting"):
+        parse_canonical('{"a":')

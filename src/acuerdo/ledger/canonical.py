@@ -127,6 +127,46 @@ def _plain(value: object, depth: int) -> bool:
     return True
 
 
+class _NotPlain(Exception):
+    """A float or a constant in the text: the C encoder's form of it may not be JCS."""
+
+
+def _not_plain(_: str) -> object:
+    raise _NotPlain
+
+
+_PLAIN_DECODER = json.JSONDecoder(parse_float=_not_plain, parse_constant=_not_plain)
+
+
+def parse_canonical(text: str) -> JSONValue:
+    """The value of a JSON text that must already be its own canonical form.
+
+    Raises CanonicalError when it is not (or holds what has no canonical form), ValueError
+    when it is not JSON. The check is writing the value again as `canonicalize` would; in
+    the common case (no float, nothing outside the BMP, shallow) that form is the C
+    encoder's, compared directly without `canonicalize`'s walk: a pulled record's text is
+    checked this way, once per record.
+    """
+    try:
+        value = _PLAIN_DECODER.decode(text)
+        plain = _ENCODE is not None and text.count("{") + text.count("[") < MAX_CANONICAL_DEPTH
+    except _NotPlain:
+        value, plain = json.loads(text), False
+    except RecursionError:
+        raise CanonicalError(f"nesting deeper than {MAX_CANONICAL_DEPTH}") from None
+    if not text.isascii():
+        if _SURROGATE.search(text):
+            raise CanonicalError("string contains a lone surrogate (not valid Unicode)")
+        plain = plain and not _ASTRAL.search(text)
+    if plain and _ENCODE is not None:
+        again = "".join(_ENCODE(value, 0))
+    else:
+        again = canonicalize(value).decode("utf-8")
+    if again != text:
+        raise CanonicalError("the text is not the canonical form of its value")
+    return value  # type: ignore[no-any-return]
+
+
 def _has_astral_key(value: object) -> bool:
     """Does any object key hold a character outside the BMP (sorted differently in UTF-16)?"""
     if isinstance(value, dict):

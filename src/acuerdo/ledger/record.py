@@ -52,13 +52,19 @@ def version_key(obj: Mapping[str, Any], body: bytes) -> str:
 
 
 def prepare(
-    obj: Any, *, writer_party: str, party_identities: frozenset[str] = frozenset()
+    obj: Any,
+    *,
+    writer_party: str,
+    party_identities: frozenset[str] = frozenset(),
+    canonical: bytes | None = None,
 ) -> Draft:
     """Check an object against STIX's common rules and its type's schema; key it.
 
     `writer_party` is the party whose node takes the object in: the owner of a new owned
     object and the holder of an unowned one. Ownership against earlier versions is checked
-    by the writer, which sees the ledger.
+    by the writer, which sees the ledger. `canonical` is the object's canonical bytes when
+    the caller already holds them checked (a pulled record's text, `parse_canonical`), so
+    they are not written again.
     """
     if not isinstance(obj, Mapping):
         raise RecordError("a record must be a JSON object")
@@ -96,7 +102,10 @@ def prepare(
     except stix.StixError as exc:
         raise RecordError(str(exc)) from None
     try:
-        body = canonicalize(obj if type(obj) is dict else dict(obj))
+        if canonical is not None:
+            body = canonical
+        else:
+            body = canonicalize(obj if type(obj) is dict else dict(obj))
     except ValueError as exc:
         raise RecordError(f"cannot canonicalise: {exc}") from None
     owner = "" if otype in types.UNOWNED_TYPES else writer_party

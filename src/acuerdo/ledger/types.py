@@ -319,11 +319,12 @@ def kind_of(object_type: str, object_id: str, party_identities: frozenset[str]) 
     return RecordKind.INTEL
 
 
+_STIX_TYPES = stix.SDO_TYPES | stix.SRO_TYPES | stix.SCO_TYPES | stix.META_TYPES
+
+
 def is_known_type(object_type: str) -> bool:
     """True for STIX 2.1 types and acuerdo's own; anything else is refused on write."""
-    return object_type in BY_NAME or object_type in (
-        stix.SDO_TYPES | stix.SRO_TYPES | stix.SCO_TYPES | stix.META_TYPES
-    )
+    return object_type in BY_NAME or object_type in _STIX_TYPES
 
 
 # The property extensions that carry acuerdo's own markings inside marking definitions.
