@@ -13,13 +13,15 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from acuerdo.ledger.audit import AuditEntry
+from acuerdo.ledger.checkpoint import WalCheckpointer
 from acuerdo.ledger.engine import Engines
 from acuerdo.ledger.propagation import propagate
-from acuerdo.ledger.rowio import load_state, write_rows
+from acuerdo.ledger.rowio import driver_thread, load_state, write_rows
 from acuerdo.ledger.staging import BatchState, Stage, needs_propagation, stage_job
 from acuerdo.ledger.writes import Appended, Job, Signed, WriterContext, WriteRefused
 
@@ -27,6 +29,11 @@ from acuerdo.ledger.writes import Appended, Job, Signed, WriterContext, WriteRef
 def utc_now() -> str:
     """Now, as stored in ledger and audit rows."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _no_autocheckpoint(db: Any) -> None:
+    """The writer's own commits only append to the log; the checkpointer copies it back."""
+    db.execute("PRAGMA wal_autocheckpoint=0")
 
 
 class LedgerWriter:
@@ -41,9 +48,16 @@ class LedgerWriter:
         # The writer's connection, kept between transactions: a checkout from the pool and
         # its return cost more CPU than a one-record transaction's own statements.
         self._conn: AsyncConnection | None = None
+        # On SQLite the log is copied back into the database beside the writer (checkpoint).
+        database = engines.writer.url.database
+        self.checkpointer: WalCheckpointer | None = None
+        if engines.dialect == "sqlite" and database and database != ":memory:":
+            self.checkpointer = WalCheckpointer(database)
 
     async def start(self) -> None:
         if self._task is None:
+            if self.checkpointer is not None:
+                self.checkpointer.start()
             self._task = asyncio.create_task(self._run(), name="acuerdo-ledger-writer")
 
     async def stop(self) -> None:
@@ -55,6 +69,8 @@ class LedgerWriter:
                 await self._task
             self._task = None
         await self._release()
+        if self.checkpointer is not None:
+            await asyncio.to_thread(self.checkpointer.stop)
 
     async def _release(self) -> None:
         """Close the kept connection (rolling back anything open); the next job reopens."""
@@ -120,7 +136,15 @@ class LedgerWriter:
         ctx = self._context
         if self._conn is None:
             self._conn = await self._engines.writer.connect()
+            if self.checkpointer is not None:
+                run = await driver_thread(self._conn)
+                if run is not None:
+                    await run(_no_autocheckpoint)
         conn = self._conn
+        ckpt = self.checkpointer
+        if ckpt is not None and ckpt.log_is_long:
+            # Let the checkpointer finish copying, so this transaction starts the log over.
+            await asyncio.to_thread(ckpt.caught_up, 5.0)
         try:
             state: BatchState = await load_state(conn, self._engines.dialect, jobs, ctx)
             stage = Stage()
@@ -136,6 +160,8 @@ class LedgerWriter:
                     for step in job.in_transaction:
                         await step(conn)
             await conn.commit()
+            if self.checkpointer is not None:
+                self.checkpointer.nudge()
         except BaseException:
             # Closing the connection rolls the transaction back, and a broken connection
             # (a restarted PostgreSQL) is not reused: the next job opens a fresh one.
