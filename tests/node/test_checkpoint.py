@@ -4,27 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import uuid
 from pathlib import Path
-from typing import Any
+
+from test_durability import _indicator
 
 from acuerdo.node import Node
 from acuerdo.users import User, add_user
 from conftest import make_node
-
-
-def _indicator(n: int) -> dict[str, Any]:
-    return {
-        "type": "indicator",
-        "spec_version": "2.1",
-        "id": f"indicator--{uuid.uuid4()}",
-        "created": "2026-07-01T12:00:00Z",
-        "modified": "2026-07-01T12:00:00Z",
-        "name": f"airstrip {n}",
-        "pattern": f"[ipv4-addr:value = '10.0.{n // 250}.{n % 250}']",
-        "pattern_type": "stix",
-        "valid_from": "2026-07-01T12:00:00Z",
-    }
 
 
 async def _analyst(node: Node) -> User:
