@@ -26,7 +26,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from json.encoder import c_make_encoder  # type: ignore[attr-defined]
 from json.encoder import encode_basestring as _quote  # C escaper json.dumps itself uses
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 JSONValue: TypeAlias = "bool | int | float | str | list[JSONValue] | dict[str, JSONValue] | None"
 #: What canonicalize accepts: JSONValue, read covariantly so that list[dict[str, str]] and
@@ -264,6 +264,10 @@ class _DuplicateKeys(dict[str, object]):
     duplicate: str = ""
 
 
+# json.loads builds exactly these container types (_DuplicateKeys for a repeated key).
+_PARSED_CONTAINERS = frozenset({dict, list, _DuplicateKeys})
+
+
 def _object_hook(pairs: list[tuple[str, object]]) -> dict[str, object]:
     result = dict(pairs)
     if len(result) == len(pairs):
@@ -333,17 +337,20 @@ def _may_break_rules(text: str, value: object, max_depth: int) -> bool:
     """False when the parsed text surely has no duplicate key, lone surrogate or nesting
     beyond max_depth: a walk of containers only, with no paths, for the valid input every
     write receives. True sends it to `_check_parsed`, which finds and names the problem."""
-    if _SURROGATE_ESCAPE.search(text) or _SURROGATE.search(text) or max_depth < 1:
+    if _SURROGATE_ESCAPE.search(text) or max_depth < 1:
         return True
-    level: list[object] = [value] if isinstance(value, dict | list) else []
+    if not text.isascii() and _SURROGATE.search(text):  # ASCII text holds no surrogate
+        return True
+    level: list[Any] = [value] if type(value) in _PARSED_CONTAINERS else []
     depth = 0
     while level:
-        below: list[object] = []
+        below: list[Any] = []
         for item in level:
-            if isinstance(item, _DuplicateKeys):
+            kind = type(item)
+            if kind is _DuplicateKeys:
                 return True
-            children = item.values() if isinstance(item, dict) else item
-            below.extend(c for c in children if isinstance(c, dict | list))  # type: ignore[attr-defined]
+            children = item.values() if kind is dict else item
+            below += [c for c in children if type(c) in _PARSED_CONTAINERS]
         if below and depth + 1 >= max_depth:
             return True
         level, depth = below, depth + 1
