@@ -28,8 +28,9 @@ from acuerdo.domains.personnel.presence import Event, derive_stays, match_window
 from acuerdo.domains.personnel.projection_rows import (
     chunks,
     current_bodies,
-    keep_newest,
     newest_of_batch,
+    plan_newest,
+    write_kept,
 )
 from acuerdo.domains.personnel.tables import (
     personnel_events,
@@ -96,16 +97,23 @@ class PersonnelProjector:
                 of[p.draft.object_type].append(p)
         if not of:
             return
-        kept = await keep_newest(conn, P, "person_id", of[PERSON], self._person_values)
-        decide_for = {k.version.draft.object_id for k in kept}
+        plan = await plan_newest(conn, P, "person_id", of[PERSON], self._person_values)
+        decide_for = {k.version.draft.object_id for k in plan.kept}
         window_for = set(decide_for)
-        # Persons whose row this transaction made: no window stored yet, none to clear.
-        fresh = {k.version.draft.object_id for k in kept if k.before is None}
+        # Persons whose row this transaction makes: no window stored yet, none to clear.
+        fresh = {k.version.draft.object_id for k in plan.kept if k.before is None}
         decide_for |= await _persons_with_personal_data(conn, of[PERSONAL])
+        known = newest_of_batch(of[PERSON] + of[PERSONAL])
+        decided = await self._decide(conn, sorted(decide_for), known)
+        # A kept person's row is written with its decision; the others' rows are updated.
+        for row in plan.inserts:
+            row.update(decided.pop(row["person_id"], {}))
+        for row in plan.updates:
+            row.update({f"b_{k}": v for k, v in decided.pop(row["b_person_id"], {}).items()})
+        await write_kept(conn, plan)
+        await _store_decisions(conn, decided)
         window_for |= await _orders(conn, of[ORDER])
         stays_for = await _events(conn, of[MOVEMENT] + of[CONFIRMATION])
-        known = newest_of_batch(of[PERSON] + of[PERSONAL])
-        await self._decide(conn, sorted(decide_for), known)
         await _windows(conn, sorted(window_for), fresh)
         await _stays(conn, sorted(stays_for), self.window)
         await presence_days.refresh(conn, sorted(decide_for | window_for | stays_for))
@@ -123,37 +131,25 @@ class PersonnelProjector:
             "status": None,
             "reasons": "[]",
             "agreement_hash": self.agreement.hash,
+            "has_national_id": None,
         }
 
     async def _decide(
         self, conn: AsyncConnection, person_ids: Sequence[str], known: Mapping[str, Projected]
-    ) -> None:
-        """Decide coverage from each person's current version and its personal data."""
+    ) -> dict[str, dict[str, Any]]:
+        """Decide coverage from each person's current version and its personal data: the
+        decision's columns by person (for the caller to store)."""
+        decided: dict[str, dict[str, Any]] = {}
         for chunk in chunks(person_ids):
             persons = await current_bodies(conn, chunk, known)
             refs = {str(b["personal_data_ref"]) for b in persons.values()}
             personals = await current_bodies(conn, refs, known)
-            rows = []
             for pid, person in persons.items():
                 personal = personals.get(str(person["personal_data_ref"]))
                 if personal is not None and "salt" not in personal:
                     personal = None  # an erased stub: its facts are gone
-                d = self._decision(person, personal)
-                rows.append(_decision_row(pid, d, personal))
-            if rows:
-                stmt = (
-                    update(P)
-                    .where(P.c.person_id == bindparam("b_id"))
-                    .values(
-                        outcome=bindparam("b_outcome"),
-                        covered=bindparam("b_covered"),
-                        status=bindparam("b_status"),
-                        reasons=bindparam("b_reasons"),
-                        agreement_hash=bindparam("b_hash"),
-                        has_national_id=bindparam("b_nid"),
-                    )
-                )
-                await conn.execute(stmt, rows)
+                decided[pid] = _decision_columns(self._decision(person, personal), personal)
+        return decided
 
     def _decision(
         self, person: Mapping[str, Any], personal: Mapping[str, Any] | None
@@ -168,18 +164,32 @@ class PersonnelProjector:
         return found
 
 
-def _decision_row(
-    person_id: str, d: CoverageDecision, personal: Mapping[str, Any] | None
-) -> dict[str, Any]:
+def _decision_columns(d: CoverageDecision, personal: Mapping[str, Any] | None) -> dict[str, Any]:
     return {
-        "b_id": person_id,
-        "b_outcome": d.outcome,
-        "b_covered": d.covered,
-        "b_status": d.status,
-        "b_reasons": d.reasons_json(),
-        "b_hash": d.agreement_hash,
-        "b_nid": None if personal is None else "national_id" in personal,
+        "outcome": d.outcome,
+        "covered": d.covered,
+        "status": d.status,
+        "reasons": d.reasons_json(),
+        "agreement_hash": d.agreement_hash,
+        "has_national_id": None if personal is None else "national_id" in personal,
     }
+
+
+async def _store_decisions(conn: AsyncConnection, decided: Mapping[str, dict[str, Any]]) -> None:
+    """Update the decision columns of persons whose rows exist already."""
+    if not decided:
+        return
+    columns = next(iter(decided.values()))
+    stmt = (
+        update(P)
+        .where(P.c.person_id == bindparam("b_id"))
+        .values({c: bindparam(f"b_{c}") for c in columns})
+    )
+    rows = [
+        {"b_id": pid, **{f"b_{c}": v for c, v in values.items()}} for pid, values in decided.items()
+    ]
+    for chunk in chunks(rows):
+        await conn.execute(stmt, list(chunk))
 
 
 async def _persons_with_personal_data(
@@ -197,8 +207,11 @@ async def _persons_with_personal_data(
 async def _orders(conn: AsyncConnection, versions: Sequence[Projected]) -> set[str]:
     """Keep the newest version of each order and its person links; who they concern."""
     OP = personnel_order_persons
-    kept = await keep_newest(
-        conn, personnel_orders, "order_id", versions, _order_values, remember=("persons",)
+    kept = await write_kept(
+        conn,
+        await plan_newest(
+            conn, personnel_orders, "order_id", versions, _order_values, remember=("persons",)
+        ),
     )
     affected: set[str] = set()
     links: list[dict[str, str]] = []
@@ -220,8 +233,11 @@ async def _orders(conn: AsyncConnection, versions: Sequence[Projected]) -> set[s
 
 async def _events(conn: AsyncConnection, versions: Sequence[Projected]) -> set[str]:
     """Keep the newest version of each movement or confirmation; whose stays change."""
-    kept = await keep_newest(
-        conn, personnel_events, "event_id", versions, _event_values, remember=("person_id",)
+    kept = await write_kept(
+        conn,
+        await plan_newest(
+            conn, personnel_events, "event_id", versions, _event_values, remember=("person_id",)
+        ),
     )
     affected: set[str] = set()
     for k in kept:

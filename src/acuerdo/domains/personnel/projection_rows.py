@@ -47,7 +47,19 @@ class Kept:
     before: Mapping[str, Any] | None  # the replaced row's extra columns; None when new
 
 
-async def keep_newest(
+@dataclass
+class KeepPlan:
+    """The rows that keep each object's newest version, before they are written (a caller
+    may add columns to them, the same to every row)."""
+
+    table: Table
+    key: str
+    inserts: list[dict[str, Any]]
+    updates: list[dict[str, Any]]  # columns as `b_<name>` bind parameters
+    kept: list[Kept]
+
+
+async def plan_newest(
     conn: AsyncConnection,
     table: Table,
     key: str,
@@ -55,8 +67,9 @@ async def keep_newest(
     values: Callable[[Projected], dict[str, Any]],
     *,
     remember: Sequence[str] = (),
-) -> list[Kept]:
-    """Store each object's newest version where it is newer than the stored row.
+) -> KeepPlan:
+    """Plan to store each object's newest version where it is newer than the stored row
+    (`write_kept` writes the plan).
 
     `remember` names columns whose stored values the caller needs (a movement's old person,
     say); they are read in the same query as the version keys.
@@ -68,9 +81,7 @@ async def keep_newest(
     for chunk in chunks(ids):
         for found in await conn.execute(select(*cols).where(table.c[key].in_(chunk))):
             stored[found[0]] = tuple(found[1:])
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
-    kept: list[Kept] = []
+    plan = KeepPlan(table, key, [], [], [])
     for oid in ids:
         p = newest[oid]
         old = stored.get(oid)
@@ -78,11 +89,17 @@ async def keep_newest(
             continue
         new = {key: oid, "version_key": p.draft.version_key, **values(p)}
         if old is None:
-            inserts.append(new)
-            kept.append(Kept(p, None))
+            plan.inserts.append(new)
+            plan.kept.append(Kept(p, None))
         else:
-            updates.append({f"b_{k}": v for k, v in new.items()})
-            kept.append(Kept(p, dict(zip(remember, old[1:], strict=True))))
+            plan.updates.append({f"b_{k}": v for k, v in new.items()})
+            plan.kept.append(Kept(p, dict(zip(remember, old[1:], strict=True))))
+    return plan
+
+
+async def write_kept(conn: AsyncConnection, plan: KeepPlan) -> list[Kept]:
+    """Write a plan's rows: one insert and one update statement at most."""
+    table, key, inserts, updates = plan.table, plan.key, plan.inserts, plan.updates
     if inserts:
         await conn.execute(insert(table), inserts)
     if updates:
@@ -93,7 +110,7 @@ async def keep_newest(
             .values({n: bindparam(f"b_{n}") for n in names if n != key})
         )
         await conn.execute(stmt, updates)
-    return kept
+    return plan.kept
 
 
 async def current_bodies(

@@ -3,8 +3,9 @@
 Reading yields the header and then each data row with its row number as the spreadsheet
 shows it (the header is row 1), so that an error names the row a person would scroll to.
 XLSX is read with openpyxl in read-only mode: rows stream from the file instead of building
-the whole workbook in memory. That reader costs ~200 us of Python a row of 18 cells, so a
-large import reads its sheet in a second process beside the writes (`sheet_process`).
+the whole workbook in memory. That reader costs ~80-120 us of Python a row of 18 cells (~200
+us when texts sit in each cell rather than in the shared-strings table), so a large import
+reads its sheet in a second process beside the writes (`sheet_process`).
 Cells keep their types (dates stay dates); the importer decides what each means.
 """
 
