@@ -15,6 +15,7 @@ import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from json.encoder import encode_basestring_ascii as _quote  # json.dumps' own C escaper
 from typing import Any
 
 from sqlalchemy import select, update
@@ -65,6 +66,13 @@ class StatusRecord:
             "pending_count": self.total_count - len(self.successes) - len(self.failures),
             "pendings": pendings,
         }
+
+
+def _outcome_json(o: Outcome) -> str:
+    """`[ok, id, version, message]` as JSON, written directly: json.dumps per outcome cost
+    more than the rest of noting it."""
+    ok = "true" if o.ok else "false"
+    return f"[{ok},{_quote(o.id)},{_quote(o.version)},{_quote(o.message)}]"
 
 
 def _pending(obj: Any, index: int) -> dict[str, str]:
@@ -125,11 +133,8 @@ class StatusStore:
     def note(record: StatusRecord, outcomes: list[Outcome], processed: int) -> None:
         """Add a batch's outcomes to the record in memory; it completes with the last object."""
         for o in outcomes:
-            details = o.details()
-            (record.successes if o.ok else record.failures).append(details)
-            record.done_json.append(
-                json.dumps([o.ok, details["id"], details["version"], details["message"]])
-            )
+            (record.successes if o.ok else record.failures).append(o.details())
+            record.done_json.append(_outcome_json(o))
         record.processed = processed
         if processed >= record.total_count:
             record.status, record.objects = COMPLETE, []
@@ -172,13 +177,13 @@ def _record(row: Any) -> StatusRecord:
     successes: list[dict[str, str]] = outcomes.get("successes", [])
     failures: list[dict[str, str]] = outcomes.get("failures", [])
     done = [
-        json.dumps([ok, d["id"], d["version"], d["message"]])
+        _outcome_json(Outcome(d["id"], d["version"], ok, d["message"]))
         for ok, group in ((True, successes), (False, failures))
         for d in group
     ]
     for ok, oid, version, message in outcomes.get("outcomes", []):
         (successes if ok else failures).append({"id": oid, "version": version, "message": message})
-        done.append(json.dumps([ok, oid, version, message]))
+        done.append(_outcome_json(Outcome(oid, version, ok, message)))
     return StatusRecord(
         id=row["id"],
         requester=row["requester"],

@@ -30,7 +30,7 @@ _TOKEN = re.compile(
             r"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:(?:[0-5][0-9]|60)(?:\.[0-9]+)?Z')",
             r"(?P<HEX>h'(?:[0-9A-Fa-f]{2})*')",
             f"(?P<BINARY>b'(?:{_B64}{{4}})*(?:{_B64}{{4}}|{_B64}{{3}}=|{_B64}{{2}}==)')",
-            r"(?P<STRING>'(?:[^'\\]|\\['\\])*')",
+            r"(?P<STRING>'[^'\\]*(?:\\['\\][^'\\]*)*')",
             r"(?P<FLOAT>[+-]?[0-9]*\.[0-9]+)",
             r"(?P<INT>[+-]?(?:0|[1-9][0-9]*))",
             r"(?P<WORD>[a-zA-Z_][a-zA-Z0-9_-]*)",
@@ -125,8 +125,15 @@ def _tokens(text: str) -> tuple[list[str], list[str], list[int]]:
     return kinds, values, starts
 
 
+def _unescape(body: str) -> str:
+    """A string literal's text between its quotes, its two escapes undone."""
+    if "\\" not in body:
+        return body
+    return body.replace("\\'", "'").replace("\\\\", "\\")
+
+
 def _unquote(token: str) -> str:
-    return token[1:-1].replace("\\'", "'").replace("\\\\", "\\")
+    return _unescape(token[1:-1])
 
 
 def _literal(kind: str, token: str) -> Any:
@@ -373,7 +380,7 @@ def parse_pattern(text: str) -> Pattern:
 _SPACE = "[ \t\r\n]*"
 _SIMPLE = re.compile(
     f"{_SPACE}\\[{_SPACE}([a-zA-Z_][a-zA-Z0-9_-]*){_SPACE}:{_SPACE}([a-zA-Z_][a-zA-Z0-9_]*)"
-    f"{_SPACE}(==|=|!=){_SPACE}'((?:[^'\\\\]|\\\\['\\\\])*)'{_SPACE}\\]{_SPACE}"
+    f"{_SPACE}(==|=|!=){_SPACE}'([^'\\\\]*(?:\\\\['\\\\][^'\\\\]*)*)'{_SPACE}\\]{_SPACE}"
 )
 _RESERVED = KEYWORDS | {"true", "false"}
 
@@ -385,8 +392,7 @@ def _simple(text: str) -> Pattern | None:
     otype, prop, op, value = m.groups()
     if otype in _RESERVED or prop in _RESERVED:
         return None
-    value = _unquote(f"'{value}'")
-    return Pattern((Comparison(otype, (prop,), op, False, value),), 1, ())
+    return Pattern((Comparison(otype, (prop,), op, False, _unescape(value)),), 1, ())
 
 
 @lru_cache(maxsize=4096)
