@@ -161,7 +161,12 @@ class Node:
         self.context = WriterContext(
             config.party, partners, self.policy, catalog, self.party_identities
         )
-        self.writer = LedgerWriter(engines, self.context, batch_max=settings.write_batch_max)
+        self.writer = LedgerWriter(
+            engines,
+            self.context,
+            batch_max=settings.write_batch_max,
+            sqlite_cache_mib=settings.sqlite_writer_cache_mib,
+        )
         self.signing = SigningProcess(keys.signers[KeyPurpose.RECORDS])
         self.reader = RecordReader(engines.reader, CursorCodec(secret))
         self.basic_cache = BasicCache(secret, settings.basic_cache_seconds)

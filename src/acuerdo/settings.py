@@ -80,6 +80,17 @@ class Settings(BaseSettings):
         le=100_000,
         description="Most versions the writer commits in one transaction.",
     )
+    sqlite_writer_cache_mib: int = Field(
+        default=64,
+        ge=1,
+        le=65_536,
+        description=(
+            "Pages the SQLite writer's connection keeps in memory. Each version lands on a "
+            "random page of several indexes (record ids are random), so with SQLite's default "
+            "2 MiB most of those pages are read back from the OS on every write once the "
+            "ledger passes ~100,000 versions."
+        ),
+    )
     correlation_limit: int = Field(
         default=20,
         ge=1,

@@ -113,8 +113,10 @@ def _write_large_bundle(path: Path, target_bytes: int) -> int:
 
 def _run_child(home: Path, file: Path, headroom: int) -> dict[str, Any]:
     # One malloc arena: glibc reserves 64 MiB of address space per extra arena, a reservation
-    # that depends on thread timing and says nothing about memory used.
-    env = {**os.environ, "MALLOC_ARENA_MAX": "1"}
+    # that depends on thread timing and says nothing about memory used. The writer's page
+    # cache is a fixed allowance of the configuration, not something the size of the file
+    # makes grow: it gets SQLite's default here, so the limit measures the import alone.
+    env = {**os.environ, "MALLOC_ARENA_MAX": "1", "ACUERDO_SQLITE_WRITER_CACHE_MIB": "2"}
     args = ["--home", str(home), "intel", "import", str(file), "--user", "analyst", "--quiet"]
     done = subprocess.run(
         [sys.executable, str(CHILD), str(headroom), "--", *args],

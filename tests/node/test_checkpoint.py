@@ -8,7 +8,8 @@ from pathlib import Path
 
 from test_durability import _indicator
 
-from acuerdo.node import Node
+from acuerdo.node import Node, init_node
+from acuerdo.settings import Settings
 from acuerdo.users import User, add_user
 from conftest import make_node
 
@@ -71,3 +72,17 @@ async def test_a_long_log_starts_over_and_every_record_survives_a_reopen(tmp_pat
             f"SELECT count(*) FROM ledger WHERE object_id IN ({marks})", ids
         ).fetchone()
     assert found == len(ids) == 1600
+
+
+async def test_the_writer_keeps_the_page_cache_the_settings_give_it(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "usa", sqlite_writer_cache_mib=48)
+    await init_node(settings, party="USA", agreement="usa-pry-2025")
+    node = await Node.open(settings)
+    try:
+        await node.write([_indicator(1)], user=await _analyst(node))
+        assert node.writer._conn is not None
+        got = await node.writer._conn.exec_driver_sql("PRAGMA cache_size")
+        assert got.scalar_one() == -48 * 1024  # negative: KiB
+        await node.writer._conn.rollback()
+    finally:
+        await node.close()

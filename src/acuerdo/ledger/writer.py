@@ -49,16 +49,26 @@ def collect_less_often() -> None:
         gc.set_threshold(*GC_THRESHOLDS)
 
 
-def _no_autocheckpoint(db: Any) -> None:
-    """The writer's own commits only append to the log; the checkpointer copies it back."""
+def _tune_writer_connection(cache_mib: int, db: Any) -> None:
+    """The writer's own commits only append to the log (the checkpointer copies it back),
+    and it keeps `cache_mib` of pages (`Settings.sqlite_writer_cache_mib`)."""
     db.execute("PRAGMA wal_autocheckpoint=0")
+    db.execute(f"PRAGMA cache_size=-{int(cache_mib) * 1024}")
 
 
 class LedgerWriter:
     """The single writer task of a node."""
 
-    def __init__(self, engines: Engines, context: WriterContext, *, batch_max: int = 2000) -> None:
+    def __init__(
+        self,
+        engines: Engines,
+        context: WriterContext,
+        *,
+        batch_max: int = 2000,
+        sqlite_cache_mib: int = 64,
+    ) -> None:
         self._engines = engines
+        self._cache_mib = sqlite_cache_mib
         self._context = context
         self._batch_max = batch_max
         self._queue: asyncio.Queue[Job] = asyncio.Queue()
@@ -158,7 +168,7 @@ class LedgerWriter:
             if self.checkpointer is not None:
                 run = await driver_thread(self._conn)
                 if run is not None:
-                    await run(_no_autocheckpoint)
+                    await run(_tune_writer_connection, self._cache_mib)
         conn = self._conn
         ckpt = self.checkpointer
         if ckpt is not None and ckpt.log_is_long:
