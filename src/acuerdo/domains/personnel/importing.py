@@ -35,9 +35,6 @@ from acuerdo.node import Node
 from acuerdo.users import User
 
 BATCH_ROWS = 1000
-# The collector's thresholds while importing: the youngest generation every 20,000
-# allocations (700 by default), the older ones less often too.
-IMPORT_GC_THRESHOLDS = (20_000, 20, 100)
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
@@ -214,18 +211,15 @@ def still_heap() -> Iterator[None]:
     An import keeps every row's plan (~20 objects a row) until it ends; each full collection
     walks all of them, which at 100,000 rows cost more than the writes. Objects that exist
     when a batch starts are frozen (left out of collections) and released when the import
-    ends, so garbage they hold is collected then, never lost. Meanwhile the youngest
-    generation is collected every 20,000 allocations instead of 700: a written batch makes
-    tens of thousands of short-lived containers, and the default collected them ~150 times a
-    batch (with the freezes, about 6 % of the importer's CPU; ~1 % with this threshold).
+    ends, so garbage they hold is collected then, never lost. (The node's writer has raised
+    the collector's first threshold already, `ledger.writer.collect_less_often`: a written
+    batch makes tens of thousands of short-lived containers, which the default of 700 walked
+    ~150 times a batch.)
     """
     gc.freeze()
-    thresholds = gc.get_threshold()
-    gc.set_threshold(*IMPORT_GC_THRESHOLDS)
     try:
         yield
     finally:
-        gc.set_threshold(*thresholds)
         gc.unfreeze()
 
 
