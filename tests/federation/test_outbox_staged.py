@@ -1,8 +1,8 @@
 """The outbox projector's staged path gives exactly the entries of reading grants back.
 
-When nothing refers to what a transaction wrote and no grant was recomputed, the projector
-builds outbox entries from the partners the writer staged instead of reading the grants,
-envelopes and signatures back. Two nodes take the same writes, one of them always reading
+When nothing stored refers to what a transaction wrote and no grant was recomputed, the
+projector builds outbox entries from the partners the writer staged instead of reading the
+grants, envelopes and signatures back. Two nodes take the same writes, one of them always reading
 back; their outboxes must hold the same entries (hashes differ only by the nodes' keys).
 """
 
@@ -88,6 +88,11 @@ def _jobs() -> list[list[dict[str, Any]]]:
             _indicator(many[0], _t(6), RED),
             _indicator(many[1], _t(6), AMBER),  # RED before: now released
         ],
+        # A new report referring to a version written beside it whose audience is unchanged
+        # (staged path: nothing stored refers to either), then to one that narrows.
+        [_indicator(x, _t(5), AMBER), _report(_id("report"), _t(5), AMBER, [x, many[2]])],
+        [_indicator(many[4], _t(7), AMBER), _report(_id("report"), _t(7), AMBER, [many[4]])],
+        [_indicator(many[4], _t(8), RED)],
     ]
 
 

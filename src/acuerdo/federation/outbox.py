@@ -241,9 +241,10 @@ class OutboxProjector:
         facts = versions[0].facts if versions else None
         added = 0
         if self.use_staged and facts is not None and not facts.referenced and not facts.regranted:
-            # Nothing refers to what this transaction wrote, and its grants are the ones
-            # staged: the partners staged beside each version are its grant rows, and no
-            # referrer can have narrowed. The same entries as below, without reading back.
+            # Nothing stored refers to what this transaction wrote, and its grants are the
+            # ones staged: the partners staged beside each version are its grant rows, and
+            # no referrer can have narrowed (one staged in this transaction is among its
+            # versions). The same entries as below, without reading back.
             for partner in self.partners if own else ():
                 added += await _queue_staged(conn, partner, own)
         else:

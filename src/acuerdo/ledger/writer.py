@@ -207,10 +207,7 @@ async def flush(conn: AsyncConnection, stage: Stage, state: BatchState, ctx: Wri
     if regranted:
         await propagate(conn, stage.changed, state.catalog, ctx.policy)
     if stage.projected:
-        written = {p.draft.object_id for p in stage.projected}
         stage.facts.regranted = regranted
-        stage.facts.referenced = state.referenced or any(
-            dst in written for _, dst in stage.refs_rows
-        )
+        stage.facts.referenced = state.referenced
         for projector in ctx.projectors:
             await projector.project(conn, conn.dialect.name, stage.projected)

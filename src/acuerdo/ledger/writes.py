@@ -76,7 +76,9 @@ class WriteFacts:
     # Were grants recomputed after staging (an object others refer to changed)? Then a
     # version's grant rows may differ from the partners staged beside it.
     regranted: bool = True
-    # May an object stored before, or staged in this transaction, refer to one it writes?
+    # May an object stored before this transaction refer to one it writes? (A referrer
+    # staged in it was staged knowing the audiences of what it refers to; what it refers
+    # to changed those only where grants were recomputed, `regranted`.)
     referenced: bool = True
 
 
