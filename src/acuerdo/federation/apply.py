@@ -183,18 +183,18 @@ async def store_cursor(
 ) -> None:
     """Update the partner's cursor row (created on first use) with the batch's outcome."""
     c = federation_cursors.c
-    row = (await conn.execute(select(federation_cursors).where(c.partner == partner))).first()
-    values: dict[str, Any] = dict(row._mapping) if row else {
-        "partner": partner, "oseq": 0, "entry_hash": "0" * 64, "diverged": None,
-        "last_contact": None, "partner_head": 0, "caught_up_at": None, "last_error": None,
-    }  # fmt: skip
+    values: dict[str, Any] = {**status, "updated_at": now}
     if cursor is not None:
         values.update(oseq=cursor.oseq, entry_hash=cursor.entry_hash, diverged=cursor.diverged)
-    values.update(status)
-    values["updated_at"] = now
-    if row:
-        await conn.execute(delete(federation_cursors).where(c.partner == partner))
-    await conn.execute(insert(federation_cursors).values(**values))
+    done = await conn.execute(
+        federation_cursors.update().where(c.partner == partner).values(**values)
+    )
+    if done.rowcount == 0:
+        first: dict[str, Any] = {
+            "partner": partner, "oseq": 0, "entry_hash": "0" * 64, "diverged": None,
+            "last_contact": None, "partner_head": 0, "caught_up_at": None, "last_error": None,
+        }  # fmt: skip
+        await conn.execute(insert(federation_cursors).values(**(first | values)))
 
 
 async def apply_plan(
