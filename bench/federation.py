@@ -241,7 +241,10 @@ async def main(args: argparse.Namespace) -> None:
     root = kept or Path(tempfile.mkdtemp(prefix="acuerdo-bench-fed-"))
     usa = NodeProcess("USA", root / "usa", None)
     pry = NodeProcess("PRY", root / "pry", None)
-    SERVE_ENV["ACUERDO_FEDERATION_BATCH_MAX"] = str(args.page)
+    # USA serves batches of the node's default size (the tests' harness sets fewer).
+    SERVE_ENV.pop("ACUERDO_FEDERATION_BATCH_MAX", None)
+    if args.page:
+        SERVE_ENV["ACUERDO_FEDERATION_BATCH_MAX"] = str(args.page)
     try:
         if (usa.home / "node.json").exists():
             await _reuse(usa)
@@ -282,7 +285,7 @@ if __name__ == "__main__":
         "--dir", default=None, help="where the nodes live, kept for the next run (default: tmp)"
     )
     parser.add_argument(
-        "--page", type=int, default=500, help="entries USA serves in one feed batch"
+        "--page", type=int, default=0, help="entries USA serves in one batch (default: the node's)"
     )
     parser.add_argument(
         "--only", default="latency,empty,catchup", help="parts to run: latency,empty,catchup"

@@ -140,8 +140,10 @@ class Settings(BaseSettings):
         le=900,
         description="How far a node-to-node request's signature time may be from this clock.",
     )
+    # As many as the writer commits at once (write_batch_max): a partner catching up pays
+    # each batch's request, signed head and commit once per 2,000 records.
     federation_batch_max: int = Field(
-        default=1000, ge=1, le=20_000, description="Most outbox entries served in one batch."
+        default=2000, ge=1, le=20_000, description="Most outbox entries served in one batch."
     )
     federation_wait_seconds: float = Field(
         default=20.0,
