@@ -21,6 +21,7 @@ from acuerdo.federation.authenticity import Rejected, read_records
 from acuerdo.federation.outbox import WITHDRAWN
 from acuerdo.federation.receipts import receipts_for
 from acuerdo.federation.tables import federation_assessments, federation_cursors
+from acuerdo.federation.verify import Raw
 from acuerdo.ledger.keys import TrustStore
 from acuerdo.ledger.record import RecordError
 from acuerdo.ledger.tables import grants, ledger, quarantine
@@ -71,7 +72,7 @@ async def read_page(
     partner: str,
     entries: list[dict[str, Any]],
     trust: TrustStore | None,
-    raw: dict[int, tuple[bytes, bytes]] | None = None,
+    raw: Raw | None = None,
 ) -> ReadPage:
     """Read every entry's record (owner, signature, form) of a chain-checked page."""
     withdrawn, records = [], []
@@ -126,7 +127,7 @@ async def plan_batch(
     partner: str,
     entries: list[dict[str, Any]],
     trust: TrustStore | None,
-    raw: dict[int, tuple[bytes, bytes]] | None = None,
+    raw: Raw | None = None,
 ) -> Plan:
     """Check every entry's record (owner, signature, form) and what this node reads in it."""
     return await assess(node, await read_page(node, partner, entries, trust, raw))

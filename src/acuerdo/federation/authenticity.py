@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from nacl.bindings import crypto_sign_open
 from nacl.exceptions import BadSignatureError
 
+from acuerdo.federation.verify import Raw
 from acuerdo.ledger.canonical import CanonicalError, parse_canonical
 from acuerdo.ledger.keys import KeyPurpose, TrustStore, UntrustedKey
 from acuerdo.ledger.record import RecordError, prepare
@@ -139,13 +140,15 @@ def _with_hash(template: Envelope, digits: str) -> Envelope:
 
 
 def _envelope(
-    e: dict[str, Any], partner: str, raw: dict[int, tuple[bytes, bytes]], envelopes: Envelopes
-) -> tuple[bytes, bytes, Envelope]:
+    e: dict[str, Any], partner: str, raw: Raw, envelopes: Envelopes
+) -> tuple[bytes, bytes, Envelope, str]:
+    """The entry's envelope and signature bytes, its envelope read, and its text's SHA-256."""
     try:
-        envelope, signature = raw[e["oseq"]]
+        envelope, signature, record_hash = raw[e["oseq"]]
     except KeyError:
         try:
             envelope, signature = b64url_decode(e["envelope"]), b64url_decode(e["signature"])
+            record_hash = hashlib.sha256(str(e["body"]).encode("utf-8")).hexdigest()
         except (KeyError, TypeError, ValueError) as exc:
             raise Rejected(f"malformed: {exc}") from None
     try:
@@ -154,7 +157,7 @@ def _envelope(
         raise Rejected(f"signature: {exc}") from None
     if origin.origin != partner:
         raise Rejected(f"wrong party: signed by {origin.origin}'s node, pulled from {partner}")
-    return envelope, signature, origin
+    return envelope, signature, origin, record_hash
 
 
 def _signed(node: Node, partner: str, e: dict[str, Any], envelope: bytes, sig: bytes) -> Signed:
@@ -182,14 +185,15 @@ def _signed(node: Node, partner: str, e: dict[str, Any], envelope: bytes, sig: b
     return Signed(draft, envelope, sig, partner, None, node.applied_markings(draft))
 
 
-def _claim(node: Node, body: bytes, envelope: bytes, sig: bytes, o: Envelope, k: PageKeys) -> Claim:
-    """What must be checked of one record's signature; Rejected for what already fails."""
+def _claim(node: Node, actual: str, envelope: bytes, sig: bytes, o: Envelope, k: PageKeys) -> Claim:
+    """What must be checked of one record's signature; Rejected for what already fails.
+
+    `actual` is the SHA-256 of the record's text (computed once, by the chain check)."""
     key = k.key(o.key_id)
     if o.agreement_hash != node.agreement.hash:
         raise Rejected(
             f"signature: signed under agreement {o.agreement_hash}, expected {node.agreement.hash}"
         )
-    actual = hashlib.sha256(body).hexdigest()
     if actual != o.record_hash:
         raise Rejected(
             f"signature: record hash {actual} does not match signed hash {o.record_hash}"
@@ -202,12 +206,12 @@ async def read_records(
     partner: str,
     entries: list[dict[str, Any]],
     trust: TrustStore | None,
-    raw: dict[int, tuple[bytes, bytes]] | None = None,
+    raw: Raw | None = None,
 ) -> list[Signed | Rejected]:
     """Each record entry, in order, as a version to apply or the reason it is not authentic.
 
     With `trust` None (verification off) the chain alone authenticates the records. `raw`
-    holds the envelope and signature bytes the chain check already decoded, by sequence.
+    holds what the chain check already decoded and hashed of each entry, by sequence.
     """
     raw = raw or {}
     envelopes = Envelopes()
@@ -217,10 +221,9 @@ async def read_records(
     claimed: list[int] = []
     for i, e in enumerate(entries):
         try:
-            envelope, sig, origin = _envelope(e, partner, raw, envelopes)
+            envelope, sig, origin, record_hash = _envelope(e, partner, raw, envelopes)
             if keys is not None:
-                body = str(e.get("body", "")).encode("utf-8")
-                claims.append(_claim(node, body, envelope, sig, origin, keys))
+                claims.append(_claim(node, record_hash, envelope, sig, origin, keys))
                 claimed.append(i)
             read.append((envelope, sig, origin))
         except Rejected as exc:

@@ -18,6 +18,10 @@ from typing import Any
 from acuerdo.federation.outbox import RECORD, WITHDRAWN, entry_hash, signature_digest
 from acuerdo.ledger.signing import b64url_decode
 
+# Per record entry, by sequence: its envelope and signature bytes and the SHA-256 of its
+# text, as the chain check decoded and hashed them (so later checks need not again).
+Raw = dict[int, tuple[bytes, bytes, str]]
+
 
 @dataclass
 class Checked:
@@ -27,11 +31,10 @@ class Checked:
     tampered: list[tuple[dict[str, Any], str]] = field(default_factory=list)
     broken: str | None = None  # why the rest of the batch was refused
     through: tuple[int, str] | None = None  # the cursor after the accepted part
-    # Each record entry's envelope and signature bytes, decoded once for the later checks.
-    raw: dict[int, tuple[bytes, bytes]] = field(default_factory=dict)
+    raw: Raw = field(default_factory=dict)
 
 
-def _recompute(entry: dict[str, Any], prev: str, raw: dict[int, tuple[bytes, bytes]]) -> str | None:
+def _recompute(entry: dict[str, Any], prev: str, raw: Raw) -> str | None:
     """The entry's hash from its content, or None when its fields are malformed."""
     try:
         kind, oseq = entry["kind"], int(entry["oseq"])
@@ -41,9 +44,9 @@ def _recompute(entry: dict[str, Any], prev: str, raw: dict[int, tuple[bytes, byt
                 b64url_decode(entry["envelope"]),
                 b64url_decode(entry["signature"]),
             )
-            raw[oseq] = (envelope, signature)
             sig = signature_digest(envelope, signature)
             record = hashlib.sha256(body).hexdigest()
+            raw[oseq] = (envelope, signature, record)
         elif kind == WITHDRAWN:
             sig, record = "", str(entry["sha256"])
         else:
