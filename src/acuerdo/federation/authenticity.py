@@ -160,7 +160,12 @@ def _envelope(
     return envelope, signature, origin, record_hash
 
 
-def _signed(node: Node, partner: str, e: dict[str, Any], envelope: bytes, sig: bytes) -> Signed:
+Applied = dict[tuple[object, ...], tuple[str, ...]]
+
+
+def _signed(
+    node: Node, partner: str, applied: Applied, e: dict[str, Any], envelope: bytes, sig: bytes
+) -> Signed:
     """The version a record entry holds, checked as a local write's object is (`prepare`).
 
     Its text must be canonical: then the bytes the chain (and signature) authenticated are
@@ -182,7 +187,12 @@ def _signed(node: Node, partner: str, e: dict[str, Any], envelope: bytes, sig: b
         raise Rejected(f"malformed: {exc}") from None
     if draft.owner not in (partner, ""):
         raise Rejected(f"wrong party: owned by {draft.owner}, pulled from {partner}")
-    return Signed(draft, envelope, sig, partner, None, node.applied_markings(draft))
+    # The default marking follows from type, kind and markings: decided once per page for each.
+    facts = (draft.object_type, draft.kind, draft.markings)
+    marks = applied.get(facts)
+    if marks is None:
+        marks = applied[facts] = node.applied_markings(draft)
+    return Signed(draft, envelope, sig, partner, None, marks)
 
 
 def _claim(node: Node, actual: str, envelope: bytes, sig: bytes, o: Envelope, k: PageKeys) -> Claim:
@@ -230,6 +240,7 @@ async def read_records(
             read.append(exc)
     checking = asyncio.ensure_future(check_signatures(claims))
     out: list[Signed | Rejected] = []
+    applied: Applied = {}
     try:
         for i, (e, r) in enumerate(zip(entries, read, strict=True)):
             if i and not i % YIELD_EVERY:
@@ -237,7 +248,9 @@ async def read_records(
                 # before: let it go on between slices, so its database thread is kept busy.
                 await asyncio.sleep(0)
             try:
-                out.append(r if isinstance(r, Rejected) else _signed(node, partner, e, *r[:2]))
+                out.append(
+                    r if isinstance(r, Rejected) else _signed(node, partner, applied, e, *r[:2])
+                )
             except Rejected as exc:
                 out.append(exc)
     finally:
