@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from acuerdo.federation.apply import CursorState, apply_plan, assess, read_page
 from acuerdo.federation.authenticity import (
     Claim,
     Envelopes,
@@ -26,7 +27,7 @@ from acuerdo.ledger.signing import (
     sign_many,
 )
 from acuerdo.ledger.writes import Signed
-from acuerdo.markings import TLP, TLP2_MARKING_IDS
+from acuerdo.markings import TLP, TLP2_MARKING_IDS, rel_to_marking_definition
 from conftest import make_node
 
 STAMP = "2026-07-01T12:00:00.000Z"
@@ -112,6 +113,42 @@ async def test_a_page_with_a_forged_and_an_altered_record(tmp_path: Path) -> Non
         assert isinstance(read_spaced, Rejected) and "canonical form" in str(read_spaced)
         # A record owned by another party is refused whatever the setting.
         assert all(isinstance(r, Rejected) for r in await read_records(pry, "PRY", page, None))
+    finally:
+        await usa.close()
+        await pry.close()
+
+
+async def test_a_page_read_ahead_is_assessed_under_what_the_page_before_brought(
+    tmp_path: Path,
+) -> None:
+    """The puller reads the next page while the current one is written; the gate and the
+    domain checks of that next page must still see what the current one brings (here the
+    REL TO marking its records carry), so nothing is flagged that in order would not be."""
+    usa = await make_node(tmp_path / "usa", None, party="USA")
+    pry = await make_node(tmp_path / "pry", None, party="PRY")
+    try:
+        both = rel_to_marking_definition(("USA", "PRY"))
+        await usa.write([both], user=None)
+        marked = [indicator(i) for i in range(20)]
+        for obj in marked:
+            obj["object_marking_refs"] = [TLP2_MARKING_IDS[TLP.GREEN], both["id"]]
+        await usa.write(marked, user=None)
+        entries, _ = await read_batch(usa.engines.reader, "PRY", 0, 1000)
+        cut = next(i for i, e in enumerate(entries) if e["id"] == both["id"]) + 1
+        first, then = entries[:cut], entries[cut:]
+        trust = usa.keys.trust_store()
+        ahead = await read_page(pry, "USA", then, trust)  # before `first` is applied
+        assert both["id"] not in pry.context.catalog
+        await apply_plan(pry, "USA", await assess(pry, await read_page(pry, "USA", first, trust)),
+                         CursorState(cut, first[-1]["hash"]), {})  # fmt: skip
+        plan = await assess(pry, ahead)
+        assert not plan.quarantined
+        assert not plan.assessments, plan.assessments
+        assert len(plan.versions) == len(then) == 20
+        in_order = await assess(pry, await read_page(pry, "USA", then, trust))
+        assert [s.applied_markings for s in plan.versions] == [
+            s.applied_markings for s in in_order.versions
+        ]
     finally:
         await usa.close()
         await pry.close()
