@@ -1,6 +1,6 @@
 """Where a pulled record's CPU goes, on both sides, in one process and by CPU time.
 
-    .venv/bin/python bench/federation_costs.py                    # 20,000 records, pages of 1,000
+    .venv/bin/python bench/federation_costs.py                    # 20,000 records, pages of 2,000
     .venv/bin/python bench/federation_costs.py --records 5000 --verify off
 
 A USA node and a PRY node (SQLite, fresh homes under bench/.cache/) are opened in this
@@ -153,7 +153,7 @@ async def run(records: int, page: int, verify: bool) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=20_000)
-    parser.add_argument("--page", type=int, default=1000)
+    parser.add_argument("--page", type=int, default=2000)
     parser.add_argument("--verify", choices=("on", "off"), default="on")
     args = parser.parse_args()
     asyncio.run(run(args.records, args.page, args.verify == "on"))
