@@ -32,8 +32,11 @@ SCO_TYPES = frozenset(
 META_TYPES = frozenset({"marking-definition", "extension-definition", "language-content"})
 
 TYPE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,248}[a-z0-9]$")
+# The type part is matched lazily: a greedy one ran over the whole uuid (whose digits and
+# hyphens it also matches) and backed off again. One split only can match, as the uuid has
+# a fixed length before the end, so the ids matched and their types are the same.
 ID_RE = re.compile(
-    r"^(?P<type>[a-z0-9][a-z0-9-]+[a-z0-9])--"
+    r"^(?P<type>[a-z0-9][a-z0-9-]+?[a-z0-9])--"
     r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 )
 TIMESTAMP_RE = re.compile(

@@ -1,8 +1,8 @@
-"""STIX timestamps as instants and version keys: the fast paths give the reference's answers.
+"""STIX ids, timestamps as instants, version keys: the fast paths give the reference's answers.
 
-The reference builds the instant from the timestamp's parts by hand and formats it with
-strftime, as the ledger did before its fast paths; version keys are compared between
-nodes, so they must not change by one character.
+The references are the forms the ledger used before its fast paths: a greedy id expression,
+an instant built from the timestamp's parts by hand and formatted with strftime. Version
+keys are compared between nodes, so they must not change by one character.
 """
 
 from __future__ import annotations
@@ -15,8 +15,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from acuerdo.ledger.record import prepare, version_key
-from acuerdo.ledger.stix import StixError, format_instant, parse_timestamp
+from acuerdo.ledger.stix import ID_RE, StixError, format_instant, parse_timestamp
 
+GREEDY_ID = re.compile(
+    r"^(?P<type>[a-z0-9][a-z0-9-]+[a-z0-9])--"
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+)
 FORM = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?Z$")
 
 
@@ -95,3 +99,24 @@ def test_prepare_keys_a_version_as_version_key_does(
         obj["modified"] = modified
     draft = prepare(obj, writer_party="USA")
     assert draft.version_key == version_key(obj, draft.body)
+
+
+uuids = st.uuids().map(str)
+id_texts = st.one_of(
+    st.builds(lambda t, u: f"{t}--{u}", st.text(alphabet="ab0-", min_size=1, max_size=12), uuids),
+    st.builds(
+        lambda t, u, tail: f"{t}--{u}{tail}",
+        st.sampled_from(["indicator", "x-a--b", "a-", "-a", "ab"]),
+        uuids,
+        st.sampled_from(["", "\n", "-", "0", "--"]),
+    ),
+    st.text(alphabet="abf09-\n", max_size=60),
+)
+
+
+@given(id_texts)
+def test_id_expression_matches_what_the_greedy_one_matched(text: str) -> None:
+    ours, reference = ID_RE.match(text), GREEDY_ID.match(text)
+    assert (ours is None) == (reference is None)
+    if ours is not None and reference is not None:
+        assert ours.group("type") == reference.group("type")
