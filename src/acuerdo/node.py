@@ -69,6 +69,8 @@ SYSTEM = "system"
 # SIGN_IN_PROCESS_MIN in the signing process, the others in a worker thread (Node._sign).
 SIGN_IN_PLACE_MAX = 4
 SIGN_IN_PROCESS_MIN = 64
+# A large job's checks hand the event loop back this often (see `Node.prepare_all`).
+PREPARE_YIELD_EVERY = 50
 
 
 class NodeError(Exception):
@@ -245,6 +247,21 @@ class Node:
         """Check one incoming object; RecordError says what is wrong."""
         return prepare(obj, writer_party=self.party, party_identities=self.party_identities)
 
+    async def prepare_all(self, objs: Sequence[Any]) -> list[Draft]:
+        """`prepare` each object, handing the event loop back every few dozen.
+
+        A thousand records' checks are ~40 ms of CPU. Run in one go they hold the loop, and
+        with it the single writer, whose next step (the answer of its database thread, a
+        commit to acknowledge) waits behind them: on the batch bench the writer spent 45 µs
+        a version waiting to read its own state. Yielding between checks lets it go on.
+        """
+        drafts: list[Draft] = []
+        for i, obj in enumerate(objs, 1):
+            drafts.append(self.prepare(obj))
+            if i % PREPARE_YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+        return drafts
+
     def applied_markings(self, draft: Draft) -> tuple[str, ...]:
         """The agreement's default TLP for a record that carries none, kept beside it."""
         catalog = self.context.catalog
@@ -282,7 +299,7 @@ class Node:
         already made with `prepare` from these objects, so they are not checked twice.
         """
         author = user.principal if user else None
-        drafts = list(prepared) if prepared is not None else [self.prepare(o) for o in objs]
+        drafts = list(prepared) if prepared is not None else await self.prepare_all(objs)
         versions = self._gate_before_signing(drafts, user)
         for d in drafts:
             for check in self.checks.get(d.object_type, ()):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -146,3 +147,32 @@ async def test_personal_data_is_marked_apart_from_the_person_who_links_it(
     assert (
         await h.client.get(f"/api/v1/records/{pid}", headers=h.auth("viewer"))
     ).status_code == 404
+
+
+async def test_a_large_job_hands_the_event_loop_back_while_it_is_checked(
+    harness: NodeHarness,
+) -> None:
+    """The writer's next step must not wait behind a thousand records' checks."""
+    node = harness.node
+    objs = [_obj() for _ in range(500)]
+    turns = 0
+    running = asyncio.Event()
+
+    async def other_task() -> None:
+        nonlocal turns
+        running.set()
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    ticker = asyncio.create_task(other_task())
+    await running.wait()
+    before = turns
+    drafts = await node.prepare_all(objs)
+    during = turns - before
+    ticker.cancel()
+    assert [d.object_id for d in drafts] == [o["id"] for o in objs]
+    # Run in one go, the checks would not let the other task in at all.
+    assert during >= 500 // 50 - 1, during
+    written = await node.write(objs, user=harness.users["analyst"], prepared=drafts)
+    assert len(written) == 500
