@@ -145,6 +145,15 @@ class Settings(BaseSettings):
     federation_batch_max: int = Field(
         default=2000, ge=1, le=20_000, description="Most outbox entries served in one batch."
     )
+    federation_reader_min_bytes: int = Field(
+        default=262_144,
+        ge=-1,
+        description=(
+            "Feed answers at least this large are read in a child process "
+            "(acuerdo.federation.reader_process), so the event loop stays free for the writer; "
+            "0 reads every page there, -1 none."
+        ),
+    )
     federation_wait_seconds: float = Field(
         default=20.0,
         ge=0,

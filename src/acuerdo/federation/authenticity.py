@@ -24,7 +24,7 @@ from nacl.exceptions import BadSignatureError
 from acuerdo.federation.verify import Raw
 from acuerdo.ledger.canonical import CanonicalError, parse_canonical
 from acuerdo.ledger.keys import KeyPurpose, TrustStore, UntrustedKey
-from acuerdo.ledger.record import RecordError, prepare
+from acuerdo.ledger.record import Draft, RecordError, prepare
 from acuerdo.ledger.signing import (
     RECORD_SIGNATURE_PREFIX,
     Envelope,
@@ -139,7 +139,7 @@ def _with_hash(template: Envelope, digits: str) -> Envelope:
     return clone
 
 
-def _envelope(
+def read_envelope(
     e: dict[str, Any], partner: str, raw: Raw, envelopes: Envelopes
 ) -> tuple[bytes, bytes, Envelope, str]:
     """The entry's envelope and signature bytes, its envelope read, and its text's SHA-256."""
@@ -166,7 +166,25 @@ Applied = dict[tuple[object, ...], tuple[str, ...]]
 def _signed(
     node: Node, partner: str, applied: Applied, e: dict[str, Any], envelope: bytes, sig: bytes
 ) -> Signed:
-    """The version a record entry holds, checked as a local write's object is (`prepare`).
+    """The version a record entry holds (`read_draft`), with the markings this node applies."""
+    draft = read_draft(node.party_identities, partner, e)
+    return with_markings(node, partner, applied, draft, envelope, sig)
+
+
+def with_markings(
+    node: Node, partner: str, applied: Applied, draft: Draft, envelope: bytes, sig: bytes
+) -> Signed:
+    """A pulled draft as a version to apply; the default marking follows from type, kind and
+    markings, so it is decided once per page for each."""
+    facts = (draft.object_type, draft.kind, draft.markings)
+    marks = applied.get(facts)
+    if marks is None:
+        marks = applied[facts] = node.applied_markings(draft)
+    return Signed(draft, envelope, sig, partner, None, marks)
+
+
+def read_draft(party_identities: frozenset[str], partner: str, e: dict[str, Any]) -> Draft:
+    """The record an entry holds, checked as a local write's object is (`prepare`).
 
     Its text must be canonical: then the bytes the chain (and signature) authenticated are
     the ones stored and hashed, and nothing is read into the value that they do not say.
@@ -181,28 +199,25 @@ def _signed(
         raise Rejected(f"malformed: {exc}") from None
     try:
         draft = prepare(
-            obj, writer_party=partner, party_identities=node.party_identities, canonical=body
+            obj, writer_party=partner, party_identities=party_identities, canonical=body
         )
     except RecordError as exc:
         raise Rejected(f"malformed: {exc}") from None
     if draft.owner not in (partner, ""):
         raise Rejected(f"wrong party: owned by {draft.owner}, pulled from {partner}")
-    # The default marking follows from type, kind and markings: decided once per page for each.
-    facts = (draft.object_type, draft.kind, draft.markings)
-    marks = applied.get(facts)
-    if marks is None:
-        marks = applied[facts] = node.applied_markings(draft)
-    return Signed(draft, envelope, sig, partner, None, marks)
+    return draft
 
 
-def _claim(node: Node, actual: str, envelope: bytes, sig: bytes, o: Envelope, k: PageKeys) -> Claim:
+def claim_of(
+    agreement: str, actual: str, envelope: bytes, sig: bytes, o: Envelope, k: PageKeys
+) -> Claim:
     """What must be checked of one record's signature; Rejected for what already fails.
 
     `actual` is the SHA-256 of the record's text (computed once, by the chain check)."""
     key = k.key(o.key_id)
-    if o.agreement_hash != node.agreement.hash:
+    if o.agreement_hash != agreement:
         raise Rejected(
-            f"signature: signed under agreement {o.agreement_hash}, expected {node.agreement.hash}"
+            f"signature: signed under agreement {o.agreement_hash}, expected {agreement}"
         )
     if actual != o.record_hash:
         raise Rejected(
@@ -224,6 +239,7 @@ async def read_records(
     holds what the chain check already decoded and hashed of each entry, by sequence.
     """
     raw = raw or {}
+    agreement = node.agreement.hash
     envelopes = Envelopes()
     keys = PageKeys(trust, partner) if trust is not None else None
     read: list[tuple[bytes, bytes, Envelope] | Rejected] = []
@@ -231,9 +247,9 @@ async def read_records(
     claimed: list[int] = []
     for i, e in enumerate(entries):
         try:
-            envelope, sig, origin, record_hash = _envelope(e, partner, raw, envelopes)
+            envelope, sig, origin, record_hash = read_envelope(e, partner, raw, envelopes)
             if keys is not None:
-                claims.append(_claim(node, record_hash, envelope, sig, origin, keys))
+                claims.append(claim_of(agreement, record_hash, envelope, sig, origin, keys))
                 claimed.append(i)
             read.append((envelope, sig, origin))
         except Rejected as exc:

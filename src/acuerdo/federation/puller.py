@@ -34,9 +34,19 @@ from acuerdo.federation.apply import (
     read_page,
     record_status,
 )
-from acuerdo.federation.feed import RESPONSE_HEADER, head_signature_holds, response_signature_holds
+from acuerdo.federation.authenticity import Applied, Rejected, with_markings
+from acuerdo.federation.feed import RESPONSE_HEADER, response_signature_holds
 from acuerdo.federation.httpsig import sign_request
 from acuerdo.federation.partners import Partner
+from acuerdo.federation.reader_process import (
+    PageRead,
+    PageRefused,
+    ReaderProcess,
+    ReaderProcessError,
+    Setup,
+    head_refusal,
+    parse_feed,
+)
 from acuerdo.federation.tables import federation_partners
 from acuerdo.federation.tls import client_context
 from acuerdo.federation.verify import Checked, check_chain
@@ -45,6 +55,7 @@ from acuerdo.ledger.audit import AuditEntry
 from acuerdo.ledger.keys import KeyCertificate, KeyPurpose, KeyRevocation, TrustStore
 from acuerdo.ledger.signing import b64url_decode, key_id_for
 from acuerdo.ledger.writer import utc_now
+from acuerdo.ledger.writes import Signed
 
 if TYPE_CHECKING:
     from acuerdo.node import Node
@@ -116,10 +127,14 @@ class Puller:
         self._witness_due = 0.0  # monotonic time of the next audit-head fetch
         # The next page, pulled and read while the current one is applied (when behind).
         self._ahead: tuple[CursorState, asyncio.Task[Pulled]] | None = None
+        # Large pages are read in a child process, started on the first one.
+        self._reader: ReaderProcess | None = None
 
     async def close(self) -> None:
         self._drop_ahead()
         await self.client.aclose()
+        if self._reader is not None:
+            await self._reader.close()
 
     def _drop_ahead(self) -> None:
         """Forget a page fetched ahead (its cursor was not reached); its outcome is unused."""
@@ -148,13 +163,52 @@ class Puller:
 
     async def _pull(self, cursor: CursorState) -> Pulled:
         """Request the page after the cursor, check its head and chain, read its records."""
-        doc = await self.request("/federation/v1/feed", self._feed_params(cursor))
-        head, entries = doc.get("head") or {}, doc.get("entries") or []
-        self._check_head(head, str(doc.get("head_signature", "")))
-        checked = check_chain(entries, (cursor.oseq, cursor.entry_hash), str(head.get("hash")))
+        content = await self.request_bytes("/federation/v1/feed", self._feed_params(cursor))
         trust = self.trust if self.node.settings.federation_verify_records else None
+        return await self._read(content, cursor, trust)
+
+    async def _read(self, content: bytes, cursor: CursorState, trust: TrustStore | None) -> Pulled:
+        """A feed answer's page, checked and read: a large one in the reading process."""
+        least = self.node.settings.federation_reader_min_bytes
+        if least >= 0 and len(content) >= least:
+            with contextlib.suppress(ReaderProcessError):  # the child failed: read here
+                return await self._pull_in_child(content, cursor, trust)
+        try:
+            head, entries, signature = parse_feed(content)
+        except PageRefused as exc:
+            raise PartnerRefused(str(exc)) from None
+        self._check_head(head, signature)
+        checked = check_chain(entries, (cursor.oseq, cursor.entry_hash), str(head.get("hash")))
         page = await read_page(self.node, self.partner.party, checked.good, trust, checked.raw)
         return Pulled(head, len(entries), checked, page)
+
+    async def _pull_in_child(
+        self, content: bytes, cursor: CursorState, trust: TrustStore | None
+    ) -> Pulled:
+        """The page read by the reading process; only the markings this node applies by
+        default are added here (they depend on this node's catalog)."""
+        if self._reader is None:
+            node, party = self.node, self.partner.party
+            self._reader = ReaderProcess(
+                Setup(party, node.party, node.agreement.hash, node.party_identities,
+                      self.partner.public_key)
+            )  # fmt: skip
+        catalog = self.node.context.catalog
+        try:
+            got: PageRead = await self._reader.read(
+                content, (cursor.oseq, cursor.entry_hash), trust
+            )
+        except PageRefused as exc:
+            raise PartnerRefused(str(exc)) from None
+        applied: Applied = {}
+        party = self.partner.party
+        read: list[Signed | Rejected] = [
+            r if isinstance(r, Rejected) else with_markings(self.node, party, applied, *r)
+            for r in got.read
+        ]
+        checked = Checked(tampered=got.tampered, broken=got.broken, through=got.through)
+        page = ReadPage(got.withdrawn, got.records, read, catalog)
+        return Pulled(got.head, got.entries, checked, page)
 
     def backoff(self) -> float:
         """Exponential backoff with full jitter, capped by the setting."""
@@ -228,6 +282,11 @@ class Puller:
         await apply_plan(self.node, party, Plan(), state, {"last_error": reason})
 
     async def request(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
+        """One signed GET to the partner, its answer parsed (`request_bytes`)."""
+        document: dict[str, Any] = json.loads(await self.request_bytes(path, params))
+        return document
+
+    async def request_bytes(self, path: str, params: dict[str, Any]) -> bytes:
         """One signed GET to the partner; its answer must be signed for this request."""
         url = f"{self.partner.url}{path}" + (f"?{urlencode(params)}" if params else "")
         nonce = secrets.token_urlsafe(24)
@@ -246,8 +305,7 @@ class Puller:
         signature = r.headers.get(RESPONSE_HEADER, "")
         if not response_signature_holds(signature, nonce, r.content, self.partner.public_key):
             raise PartnerRefused("the answer is not signed by the partner for this request")
-        document: dict[str, Any] = json.loads(r.content)
-        return document
+        return r.content
 
     async def hello(self) -> TrustStore:
         bundle = await self.request("/federation/v1/hello", {})
@@ -295,9 +353,8 @@ class Puller:
         return pulled.entries
 
     def _check_head(self, head: dict[str, Any], signature: str) -> None:
-        if not head_signature_holds(head, signature, self.partner.public_key):
-            raise PartnerRefused("the batch's head is not signed by the partner")
-        if head.get("origin") != self.partner.party or head.get("partner") != self.node.party:
-            raise PartnerRefused("the batch's head names other nodes")
-        if head.get("agreement") != self.node.agreement.hash:
-            raise PartnerRefused("the batch's head names another agreement")
+        node, party = self.node, self.partner.party
+        setup = Setup(party, node.party, node.agreement.hash, frozenset(), self.partner.public_key)
+        refusal = head_refusal(head, signature, setup)
+        if refusal is not None:
+            raise PartnerRefused(refusal)

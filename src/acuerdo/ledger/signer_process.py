@@ -12,7 +12,7 @@ The child starts on the first large batch, so a CLI command that writes a few re
 starts one; it ends when its input closes (the node closes, or the parent dies). If it
 fails, the batch is signed in a thread and the next batch starts a new child.
 
-Frames both ways: a 4-byte big-endian length, then that many bytes. A request is
+Frames both ways (acuerdo.childpipe): a 4-byte big-endian length, then the bytes. A request is
 `agreement_hash \\n origin \\n hash hash ...` (hex, no separators between hashes); an answer
 is `+` then per record a 2-byte envelope length, the envelope and the 64-byte signature,
 or `-` and an error message.
@@ -21,40 +21,22 @@ or `-` and an error message.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import struct
 import subprocess
 import sys
-import threading
 from collections.abc import Sequence
 from functools import partial
 from typing import IO
 
+from acuerdo.childpipe import ChildPipe, ChildPipeError, read_frame, write_frame
 from acuerdo.ledger.signing import FileSigner, sign_hashes
 
-_LENGTH = struct.Struct(">I")
 _ENVELOPE_LENGTH = struct.Struct(">H")
 SIGNATURE_BYTES = 64
 
 
 class SignerProcessError(RuntimeError):
     """The signing process broke off or answered an error."""
-
-
-def _write_frame(out: IO[bytes], data: bytes) -> None:
-    out.write(_LENGTH.pack(len(data)) + data)
-    out.flush()
-
-
-def _read_frame(src: IO[bytes]) -> bytes | None:
-    head = src.read(_LENGTH.size)
-    if len(head) < _LENGTH.size:
-        return None
-    (size,) = _LENGTH.unpack(head)
-    data = src.read(size)
-    if len(data) < size:
-        raise SignerProcessError("the frame was cut short")
-    return data
 
 
 def encode_request(hashes: Sequence[str], agreement_hash: str, origin: str) -> bytes:
@@ -98,11 +80,11 @@ def decode_answer(data: bytes, count: int) -> list[tuple[bytes, bytes]]:
 
 def serve(src: IO[bytes], out: IO[bytes]) -> None:
     """The child's loop: a key, then requests until its input closes."""
-    pem = _read_frame(src)
+    pem = read_frame(src)
     if pem is None:
         return
     signer = FileSigner.from_pem(pem)
-    while (request := _read_frame(src)) is not None:
+    while (request := read_frame(src)) is not None:
         try:
             hashes, agreement_hash, origin = decode_request(request)
             signed = sign_hashes(
@@ -111,7 +93,7 @@ def serve(src: IO[bytes], out: IO[bytes]) -> None:
             answer = encode_answer(signed)
         except ValueError as exc:
             answer = b"-" + str(exc).encode("utf-8")
-        _write_frame(out, answer)
+        write_frame(out, answer)
 
 
 class SigningProcess:
@@ -119,8 +101,11 @@ class SigningProcess:
 
     def __init__(self, signer: FileSigner) -> None:
         self._signer = signer
-        self._child: subprocess.Popen[bytes] | None = None
-        self._lock = threading.Lock()
+        self._pipe = ChildPipe("acuerdo.ledger.signer_process", signer.to_pem())
+
+    @property
+    def _child(self) -> subprocess.Popen[bytes] | None:
+        return self._pipe.child
 
     async def sign_hashes(
         self, hashes: Sequence[str], *, agreement_hash: str, origin: str
@@ -128,61 +113,16 @@ class SigningProcess:
         """Envelopes and signatures of these record hashes, made in the child."""
         request = encode_request(hashes, agreement_hash, origin)
         try:
-            answer = await asyncio.to_thread(self._round_trip, request)
+            answer = await asyncio.to_thread(self._pipe.round_trip, request)
             return decode_answer(answer, len(hashes))
-        except (OSError, SignerProcessError):
+        except (OSError, ChildPipeError, SignerProcessError):
             await self.close()
             sign = partial(sign_hashes, agreement_hash=agreement_hash, origin=origin)
             return await asyncio.to_thread(sign, list(hashes), signer=self._signer)
 
-    def _round_trip(self, request: bytes) -> bytes:
-        # In a worker thread: pipe I/O releases the GIL while the child signs.
-        with self._lock:
-            child = self._child
-            if child is not None and child.poll() is not None:
-                _finish(child)  # it died between batches
-                child = self._child = None
-            if child is None:
-                child = self._child = subprocess.Popen(
-                    [sys.executable, "-m", "acuerdo.ledger.signer_process"],
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                )
-                assert child.stdin is not None
-                _write_frame(child.stdin, self._signer.to_pem())
-            assert child.stdin is not None
-            assert child.stdout is not None
-            _write_frame(child.stdin, request)
-            answer = _read_frame(child.stdout)
-            if answer is None:
-                raise SignerProcessError("the signing process ended")
-            return answer
-
     async def close(self) -> None:
         """End the child (it signs what it was given first); the next batch starts another."""
-        await asyncio.to_thread(self._end)
-
-    def _end(self) -> None:
-        with self._lock:
-            child, self._child = self._child, None
-        if child is not None:
-            _finish(child)
-
-
-def _finish(child: subprocess.Popen[bytes]) -> None:
-    """Close the child's input (its loop ends there), wait for it, close its pipes."""
-    try:
-        if child.stdin is not None:
-            with contextlib.suppress(OSError):  # a dead child's pipe may be broken
-                child.stdin.close()
-        try:
-            child.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
-    finally:
-        if child.stdout is not None:
-            child.stdout.close()
+        await asyncio.to_thread(self._pipe.end)
 
 
 if __name__ == "__main__":
