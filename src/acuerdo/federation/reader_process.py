@@ -26,6 +26,7 @@ holds, so even a child subverted by what it read could not make the parent run a
 from __future__ import annotations
 
 import asyncio
+import gc
 import io
 import json
 import pickle
@@ -50,6 +51,7 @@ from acuerdo.federation.outbox import WITHDRAWN
 from acuerdo.federation.verify import check_chain
 from acuerdo.ledger.keys import TrustStore
 from acuerdo.ledger.record import Draft
+from acuerdo.ledger.writer import GC_THRESHOLDS
 
 # A page read in the child: drafts and their envelope and signature bytes, or reasons.
 Read = list[tuple[Draft, bytes, bytes] | Rejected]
@@ -178,6 +180,11 @@ def serve(src: IO[bytes], out: IO[bytes]) -> None:
     if first is None:
         return
     setup: Setup = pickle.loads(first)  # noqa: S301 (from the parent that started it)
+    # A page makes tens of thousands of containers that live until it is answered: with the
+    # collector's default threshold it would walk them dozens of times a page, in vain.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
     while (request := read_frame(src)) is not None:
         content, cursor, trust = pickle.loads(request)  # noqa: S301
         answer: tuple[str, Any]
