@@ -143,21 +143,23 @@ PROFILE = os.environ.get("BENCH_PROFILE")  # py-spy raw output of PRY catching u
 
 def _threads(pid: int) -> dict[str, float]:
     """CPU seconds (user + system) of each thread of a process (the event loop's is "main")
-    and of each child process."""
+    and of each child process (all its threads, ended ones included)."""
     out: dict[str, float] = {}
     pids = [pid] + [
         int(p.name)
         for p in Path("/proc").iterdir()
         if p.name.isdigit() and _stat(p / "stat", pid_only=True) == pid
     ]
-    for each in pids:
-        for task in Path(f"/proc/{each}/task").glob("*"):
-            found = _stat(task / "stat")
-            if isinstance(found, tuple):
-                tid = int(task.name)
-                name = "main" if tid == pid else f"thread {tid}"
-                name = name if each == pid else f"child {each} {found[0]}"
-                out[name] = out.get(name, 0.0) + found[1]
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        found = _stat(task / "stat")
+        if isinstance(found, tuple):
+            tid = int(task.name)
+            out["main" if tid == pid else f"thread {tid}"] = found[1]
+    for each in pids[1:]:
+        # A child as a whole: its process line also counts the threads that have ended.
+        found = _stat(Path(f"/proc/{each}/stat"))
+        if isinstance(found, tuple):
+            out[f"child {each} {found[0]}"] = found[1]
     return out
 
 

@@ -137,6 +137,18 @@ def read_page_bytes(
     )
 
 
+_checks: ThreadPoolExecutor | None = None
+
+
+def _signature_checks() -> ThreadPoolExecutor:
+    """The child's one thread for Ed25519 checks (PyNaCl releases the GIL), kept for its
+    life so its CPU time shows among the process's threads."""
+    global _checks
+    if _checks is None:
+        _checks = ThreadPoolExecutor(1, thread_name_prefix="signature-checks")
+    return _checks
+
+
 def read_entries(
     setup: Setup, entries: list[dict[str, Any]], keys: PageKeys | None, raw: dict[int, Any]
 ) -> Read:
@@ -155,18 +167,17 @@ def read_entries(
             heads.append((envelope, sig))
         except Rejected as exc:
             heads.append(exc)
-    with ThreadPoolExecutor(1) as pool:
-        checking = pool.submit(signatures_hold, claims)
-        out: Read = []
-        for e, h in zip(entries, heads, strict=True):
-            if isinstance(h, Rejected):
-                out.append(h)
-                continue
-            try:
-                out.append((read_draft(setup.party_identities, setup.partner, e), *h))
-            except Rejected as exc:
-                out.append(exc)
-        held = checking.result()
+    checking = _signature_checks().submit(signatures_hold, claims)
+    out: Read = []
+    for e, h in zip(entries, heads, strict=True):
+        if isinstance(h, Rejected):
+            out.append(h)
+            continue
+        try:
+            out.append((read_draft(setup.party_identities, setup.partner, e), *h))
+        except Rejected as exc:
+            out.append(exc)
+    held = checking.result()
     for i, ok in zip(claimed, held, strict=True):
         if not ok and not isinstance(out[i], Rejected):
             key_id = Envelopes().read(heads[i][0]).key_id  # type: ignore[index]
