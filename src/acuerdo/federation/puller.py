@@ -38,6 +38,7 @@ from acuerdo.federation.authenticity import Applied, Rejected, with_markings
 from acuerdo.federation.feed import RESPONSE_HEADER, response_signature_holds
 from acuerdo.federation.httpsig import sign_request
 from acuerdo.federation.partners import Partner
+from acuerdo.federation.prefetch import Cursor, Prefetch
 from acuerdo.federation.reader_process import (
     PageRead,
     PageRefused,
@@ -129,6 +130,8 @@ class Puller:
         self._ahead: tuple[CursorState, asyncio.Task[Pulled]] | None = None
         # Large pages are read in a child process, started on the first one.
         self._reader: ReaderProcess | None = None
+        # The page after the one being read is requested as soon as that one arrives.
+        self._prefetch = Prefetch(self._request_page)
 
     async def close(self) -> None:
         self._drop_ahead()
@@ -138,18 +141,19 @@ class Puller:
 
     def _drop_ahead(self) -> None:
         """Forget a page fetched ahead (its cursor was not reached); its outcome is unused."""
+        self._prefetch.drop()
         if self._ahead is not None:
             task = self._ahead[1]
             task.cancel()
             task.add_done_callback(lambda t: t.cancelled() or t.exception())
             self._ahead = None
 
-    def _feed_params(self, cursor: CursorState) -> dict[str, Any]:
-        return {
-            "after": cursor.oseq,
-            "last": cursor.entry_hash,
-            "wait": self.node.settings.federation_wait_seconds,
-        }
+    async def _request_page(self, cursor: Cursor) -> bytes:
+        """One feed request: the page after `cursor`, waiting for entries when there are none."""
+        after, last = cursor
+        wait = self.node.settings.federation_wait_seconds
+        params = {"after": after, "last": last, "wait": wait}
+        return await self.request_bytes("/federation/v1/feed", params)
 
     async def _page(self, cursor: CursorState) -> Pulled:
         """The page after the cursor: the one pulled ahead for it, or a new one."""
@@ -163,7 +167,7 @@ class Puller:
 
     async def _pull(self, cursor: CursorState) -> Pulled:
         """Request the page after the cursor, check its head and chain, read its records."""
-        content = await self.request_bytes("/federation/v1/feed", self._feed_params(cursor))
+        content = await self._prefetch.page((cursor.oseq, cursor.entry_hash))
         trust = self.trust if self.node.settings.federation_verify_records else None
         return await self._read(content, cursor, trust)
 
