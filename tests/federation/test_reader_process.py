@@ -23,6 +23,7 @@ from acuerdo.federation.outbox import entry_hash, signature_digest
 from acuerdo.federation.partners import Partner
 from acuerdo.federation.puller import PartnerRefused, Puller
 from acuerdo.federation.reader_process import (
+    PageRead,
     PageRefused,
     ReaderProcess,
     ReaderProcessError,
@@ -35,6 +36,7 @@ from acuerdo.ledger.keys import KeyPurpose
 from acuerdo.ledger.signing import b64url, b64url_decode
 from acuerdo.ledger.writes import Signed
 from acuerdo.node import Node
+from acuerdo.release import RecordKind
 from conftest import make_node
 
 
@@ -160,6 +162,14 @@ def test_the_parent_builds_only_what_an_answer_holds() -> None:
         decode_answer(b"\x80\x05 not a pickle")
     with pytest.raises(PageRefused, match="why"):
         decode_answer(pickle.dumps(("refused", "why")))
+    # Drafts travel as plain fields: no class of the ledger is built from an answer.
+    with pytest.raises(ReaderProcessError, match=r"acuerdo\.release\.RecordKind"):
+        decode_answer(pickle.dumps(("page", RecordKind.INTEL)))
+    page = PageRead({}, 0, None, None, [], [], [], [])
+    with pytest.raises(ReaderProcessError, match="no usable page"):
+        decode_answer(pickle.dumps(("page", (page, [(("too", "short"), b"", b"")]))))
+    with pytest.raises(ReaderProcessError, match="no usable page"):
+        decode_answer(pickle.dumps(("page", page)))
 
 
 async def test_a_child_that_dies_is_replaced_and_the_page_read_in_process(tmp_path: Path) -> None:

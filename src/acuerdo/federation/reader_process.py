@@ -32,7 +32,7 @@ import json
 import pickle
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import IO, Any
 
 from acuerdo.childpipe import ChildPipe, ChildPipeError, read_frame, write_frame
@@ -52,9 +52,15 @@ from acuerdo.federation.verify import check_chain
 from acuerdo.ledger.keys import TrustStore
 from acuerdo.ledger.record import Draft
 from acuerdo.ledger.writer import GC_THRESHOLDS
+from acuerdo.release import RecordKind
 
 # A page read in the child: drafts and their envelope and signature bytes, or reasons.
 Read = list[tuple[Draft, bytes, bytes] | Rejected]
+# A draft as the child sends it: its fields but the object, which the parent parses again
+# from the canonical bytes (json's C decoder costs less than unpickling the nested object
+# would, and the parent's unpickler then builds no class of the ledger's).
+Packed = tuple[str, str, str, str, str, str, bytes, str, tuple[str, ...], tuple[str, ...], bool]
+Wire = list[tuple[Packed, bytes, bytes] | Rejected]  # `Read` as the child sends it
 
 
 class ReaderProcessError(RuntimeError):
@@ -137,6 +143,25 @@ def read_page_bytes(
     )
 
 
+def pack(draft: Draft) -> Packed:
+    """A draft's fields for the parent, without its object (see `Packed`)."""
+    d = draft
+    return (
+        d.object_type, d.object_id, d.owner, d.holder, d.version_key, d.kind.value, d.body,
+        d.sha256, tuple(d.markings), tuple(d.refs), d.revoked,
+    )  # fmt: skip
+
+
+def unpack(packed: Packed) -> Draft:
+    """The draft `pack` sent: the object parsed again from its canonical bytes, which the
+    child checked are the canonical form of that very object."""
+    object_type, object_id, owner, holder, key, kind, body, sha256, marks, refs, revoked = packed
+    return Draft(
+        json.loads(body), object_type, object_id, owner, holder, key, RecordKind(kind), body,
+        sha256, frozenset(marks), frozenset(refs), revoked,
+    )  # fmt: skip
+
+
 _checks: ThreadPoolExecutor | None = None
 
 
@@ -200,7 +225,11 @@ def serve(src: IO[bytes], out: IO[bytes]) -> None:
         content, cursor, trust = pickle.loads(request)  # noqa: S301
         answer: tuple[str, Any]
         try:
-            answer = ("page", read_page_bytes(content, cursor, setup, trust))
+            page = read_page_bytes(content, cursor, setup, trust)
+            packed: Wire = [
+                r if isinstance(r, Rejected) else (pack(r[0]), r[1], r[2]) for r in page.read
+            ]
+            answer = ("page", (replace(page, read=[]), packed))
         except PageRefused as exc:
             answer = ("refused", str(exc))
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
@@ -212,8 +241,6 @@ def serve(src: IO[bytes], out: IO[bytes]) -> None:
 _ANSWER_CLASSES = {
     ("acuerdo.federation.reader_process", "PageRead"),
     ("acuerdo.federation.authenticity", "Rejected"),
-    ("acuerdo.ledger.record", "Draft"),
-    ("acuerdo.release", "RecordKind"),
     ("builtins", "frozenset"),
     ("builtins", "set"),
 }
@@ -234,9 +261,14 @@ def decode_answer(data: bytes) -> PageRead:
         raise ReaderProcessError(f"unreadable answer: {exc}") from None
     if kind == "refused" and isinstance(value, str):
         raise PageRefused(value)
-    if kind != "page" or not isinstance(value, PageRead):
-        raise ReaderProcessError("the reading process answered something else than a page")
-    return value
+    try:
+        page, packed = value
+        if kind != "page" or not isinstance(page, PageRead):
+            raise TypeError("not a page")
+        read: Read = [r if isinstance(r, Rejected) else (unpack(r[0]), r[1], r[2]) for r in packed]
+    except (ValueError, TypeError, IndexError) as exc:
+        raise ReaderProcessError(f"the reading process answered no usable page: {exc}") from None
+    return replace(page, read=read)
 
 
 class ReaderProcess:
