@@ -21,6 +21,9 @@ and the next large page starts a new child.
 Frames both ways (acuerdo.childpipe): a 4-byte big-endian length, then a pickle. The parent
 unpickles the child's answers with an unpickler that builds only the few classes an answer
 holds, so even a child subverted by what it read could not make the parent run anything.
+A draft travels as its plain fields (`pack`) and the parent parses the object again from
+the canonical bytes (`unpack`): pickling the nested object cost 17-20 µs a record in the
+child and 14-16 µs here, more than the reading it moved off the event loop saved.
 """
 
 from __future__ import annotations
