@@ -146,13 +146,13 @@ class Settings(BaseSettings):
         default=2000, ge=1, le=20_000, description="Most outbox entries served in one batch."
     )
     federation_reader_min_bytes: int = Field(
-        default=-1,
+        default=262_144,
         ge=-1,
         description=(
-            "Feed answers at least this large are read in a child process "
-            "(acuerdo.federation.reader_process), which frees the event loop for the writer "
-            "at the cost of pickling each record; 0 reads every page there, -1 (the default: "
-            "the pickling cost more than it saved on the 1,000,000-record catch-up) none."
+            "With per-record verification on, feed answers at least this large are read in a "
+            "child process (acuerdo.federation.reader_process), which frees the event loop for "
+            "the writer; 0 reads every such page there, -1 none. With verification off pages "
+            "are read in process: the child's answer costs more than it saves then."
         ),
     )
     federation_wait_seconds: float = Field(

@@ -197,7 +197,8 @@ async def test_a_child_that_dies_is_replaced_and_the_page_read_in_process(tmp_pa
         broken = ReaderProcess(_setup(usa, pry))
         broken._pipe.first = b"not a pickle"  # the child exits at once on its first frame
         puller._reader = broken
-        pulled = await puller._read(content, CursorState(0, GENESIS), None)
+        trust = usa.keys.trust_store()
+        pulled = await puller._read(content, CursorState(0, GENESIS), trust)
         assert _outcome(pulled.page.read) == _outcome(first.read)
         with pytest.raises(PartnerRefused, match="names other nodes"):
             await puller._read(_answer(usa, entries, head, "ARG"), CursorState(0, GENESIS), None)

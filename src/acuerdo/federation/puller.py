@@ -172,9 +172,11 @@ class Puller:
         return await self._read(content, cursor, trust)
 
     async def _read(self, content: bytes, cursor: CursorState, trust: TrustStore | None) -> Pulled:
-        """A feed answer's page, checked and read: a large one in the reading process."""
+        """A feed answer's page, checked and read: a large one whose signatures are checked
+        in the reading process (without those checks the child saves less than its
+        answer's unpickling costs: bench/RESULTS.md, Federation)."""
         least = self.node.settings.federation_reader_min_bytes
-        if least >= 0 and len(content) >= least:
+        if trust is not None and least >= 0 and len(content) >= least:
             with contextlib.suppress(ReaderProcessError):  # the child failed: read here
                 return await self._pull_in_child(content, cursor, trust)
         try:
