@@ -77,7 +77,7 @@ class Prefetch:
             return None
         hinted, task = ahead
         if hinted != cursor:
-            _forget(task)
+            forget(task)
             return None
         try:
             content = await task
@@ -90,10 +90,10 @@ class Prefetch:
         """Forget the request made ahead (the puller starts over from its stored cursor)."""
         ahead, self._ahead = self._ahead, None
         if ahead is not None:
-            _forget(ahead[1])
+            forget(ahead[1])
 
 
-def _forget(task: asyncio.Task[Any]) -> None:
+def forget(task: asyncio.Task[Any]) -> None:
     """Cancel a request no one will use; its outcome, whatever it is, is consumed."""
     task.cancel()
     task.add_done_callback(_consume)

@@ -38,7 +38,7 @@ from acuerdo.federation.authenticity import Applied, Rejected, with_markings
 from acuerdo.federation.feed import RESPONSE_HEADER, response_signature_holds
 from acuerdo.federation.httpsig import sign_request
 from acuerdo.federation.partners import Partner
-from acuerdo.federation.prefetch import Cursor, Prefetch
+from acuerdo.federation.prefetch import Cursor, Prefetch, forget
 from acuerdo.federation.reader_process import (
     PageRead,
     PageRefused,
@@ -143,9 +143,7 @@ class Puller:
         """Forget a page fetched ahead (its cursor was not reached); its outcome is unused."""
         self._prefetch.drop()
         if self._ahead is not None:
-            task = self._ahead[1]
-            task.cancel()
-            task.add_done_callback(lambda t: t.cancelled() or t.exception())
+            forget(self._ahead[1])
             self._ahead = None
 
     async def _request_page(self, cursor: Cursor) -> bytes:
