@@ -176,6 +176,9 @@ class Node:
         # refuses a version by raising RecordError (its message cites the rule).
         self.checks: dict[str, list[Check]] = {}
         self.author_checks: dict[str, list[AuthorCheck]] = {}
+        # Checks that read nothing of the ledger (a puller may run them on a page before the
+        # page queued ahead of it is written).
+        self.ledger_free_checks: set[Check] = set()
         install_domains(self)
         install_privacy(self)
         from acuerdo.federation.service import install_federation

@@ -9,6 +9,7 @@ must see who is in its territory even when it disagrees with how the record was 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -26,7 +27,7 @@ from acuerdo.ledger.keys import TrustStore
 from acuerdo.ledger.record import RecordError
 from acuerdo.ledger.tables import grants, ledger, quarantine
 from acuerdo.ledger.writer import utc_now
-from acuerdo.ledger.writes import Signed, WriteRefused
+from acuerdo.ledger.writes import Appended, Signed, WriteRefused
 from acuerdo.markings import MarkingCatalog
 from acuerdo.release import Refusal
 
@@ -202,15 +203,49 @@ async def apply_plan(
     node: Node, partner: str, plan: Plan, cursor: CursorState | None, status: dict[str, Any]
 ) -> None:
     """Apply a batch in one writer transaction; a refused bundle is applied one by one."""
+    await settle_plan(
+        node, partner, plan, cursor, status, queue_plan(node, partner, plan, cursor, status)
+    )
+
+
+Queued = asyncio.Future[list[Appended]]
+
+
+def queue_plan(
+    node: Node,
+    partner: str,
+    plan: Plan,
+    cursor: CursorState | None,
+    status: dict[str, Any],
+    after: Queued | None = None,
+) -> Queued:
+    """Queue a batch's transaction (`settle_plan` awaits it); with `after`, it is written only
+    if the batch queued before it was (a puller that is behind queues the next page so)."""
+    return node.writer.enqueue(
+        plan.versions,
+        actor=f"node:{partner}",
+        conflict_to_quarantine=True,
+        in_transaction=[_finish(partner, plan, cursor, status)],
+        after=after,
+    )
+
+
+async def settle_plan(
+    node: Node,
+    partner: str,
+    plan: Plan,
+    cursor: CursorState | None,
+    status: dict[str, Any],
+    queued: Queued,
+) -> None:
+    """Await a queued batch; if its bundle was refused, apply it one version at a time."""
     actor = f"node:{partner}"
-    finish = _finish(partner, plan, cursor, status)
     try:
-        await node.writer.append(
-            plan.versions, actor=actor, conflict_to_quarantine=True, in_transaction=[finish]
-        )
+        await queued
         return
     except WriteRefused:
         pass
+    finish = _finish(partner, plan, cursor, status)
     for s in plan.versions:
         try:
             await node.writer.append([s], actor=actor, conflict_to_quarantine=True)

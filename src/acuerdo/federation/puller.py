@@ -27,12 +27,15 @@ from sqlalchemy import text
 
 from acuerdo.federation.apply import (
     CursorState,
+    Queued,
     ReadPage,
     apply_plan,
     assess,
     load_cursor,
+    queue_plan,
     read_page,
     record_status,
+    settle_plan,
 )
 from acuerdo.federation.authenticity import Applied, Rejected, with_markings
 from acuerdo.federation.feed import RESPONSE_HEADER, response_signature_holds
@@ -56,7 +59,7 @@ from acuerdo.ledger.audit import AuditEntry
 from acuerdo.ledger.keys import KeyCertificate, KeyPurpose, KeyRevocation, TrustStore
 from acuerdo.ledger.signing import b64url_decode, key_id_for
 from acuerdo.ledger.writer import utc_now
-from acuerdo.ledger.writes import Signed
+from acuerdo.ledger.writes import PrecedingWriteFailed, Signed
 
 if TYPE_CHECKING:
     from acuerdo.node import Node
@@ -107,6 +110,17 @@ class Pulled:
     page: ReadPage
 
 
+@dataclass
+class QueuedPage:
+    """A page whose transaction is queued to the writer and not yet settled."""
+
+    queued: Queued  # the transaction's outcome
+    settled: asyncio.Task[None]  # `settle_plan` awaiting it
+    end: CursorState | None  # the cursor once it is written
+    defines: bool  # it adds marking definitions
+    count: int  # versions it applies
+
+
 class Puller:
     """Pulls one partner's outbox for this node.
 
@@ -132,6 +146,8 @@ class Puller:
         self._reader: ReaderProcess | None = None
         # The page after the one being read is requested as soon as that one arrives.
         self._prefetch = Prefetch(self._request_page)
+        # Pages queued to the writer and not yet settled, oldest first (two at most).
+        self._queued: list[QueuedPage] = []
 
     async def close(self) -> None:
         self._drop_ahead()
@@ -242,21 +258,29 @@ class Puller:
     async def _pull_forever(self) -> None:
         while True:
             try:
-                cursor = await load_cursor(self.node, self.partner.party)
+                queued = self._queued[-1].end if self._queued else None
+                cursor = queued or await load_cursor(self.node, self.partner.party)
                 if cursor.diverged:
                     await asyncio.sleep(self.node.settings.federation_backoff_max_seconds)
                     continue
-                await self.round(cursor)
+                await self._round(cursor, pipelined=True)
                 await self._witness_if_due()
                 self.failures = 0
             except asyncio.CancelledError:
                 self._drop_ahead()
+                self._forget_queued()
                 raise
+            except PrecedingWriteFailed:
+                # A page queued behind one whose bundle was refused and then applied one
+                # version at a time: nothing of it was written; pull it again from the cursor.
+                self._drop_ahead()
             except Diverged as exc:
                 self._drop_ahead()
+                await self._settle_quietly()
                 await self._diverged(str(exc))
             except (PartnerRefused, httpx.HTTPError, OSError) as exc:
                 self._drop_ahead()
+                await self._settle_quietly()
                 self.failures += 1
                 reason = str(exc) or type(exc).__name__
                 log.warning("pull from %s: %s", self.partner.party, reason)
@@ -329,14 +353,26 @@ class Puller:
 
     async def round(self, cursor: CursorState) -> int:
         """Pull and apply one batch; return how many entries it held."""
+        return await self._round(cursor, pipelined=False)
+
+    async def _round(self, cursor: CursorState, *, pipelined: bool) -> int:
+        """Pull one batch and queue its transaction. `pipelined` (the puller's own loop)
+        returns while a behind partner's page is still being written, once the page before
+        it is: the writer then reads and stages this one while that one commits."""
         if self.trust is None:
             self.trust = await self.hello()
         pulled = await self._page(cursor)
         head, checked = pulled.head, pulled.checked
-        if checked.through and not checked.broken and checked.through[0] < int(head["outbox_oseq"]):
-            # Behind: the next page travels and is read while this one is applied.
+        behind = bool(
+            checked.through and not checked.broken and checked.through[0] < int(head["outbox_oseq"])
+        )
+        if behind:
+            # The next page travels and is read while this one is applied.
+            assert checked.through is not None
             ahead = CursorState(*checked.through)
             self._ahead = (ahead, asyncio.create_task(self._pull(ahead)))
+        if self._queued and not self._may_assess_ahead(pulled.page):
+            await self._settle()
         plan = await assess(self.node, pulled.page)
         plan.quarantined.extend(checked.tampered)
         now = utc_now()
@@ -350,11 +386,56 @@ class Puller:
         new = CursorState(*through) if through else None
         if (through[0] if through else cursor.oseq) >= int(head["outbox_oseq"]):
             status["caught_up_at"] = now
-        await apply_plan(self.node, self.partner.party, plan, new, status)
-        self.applied += len(plan.versions)
+        party = self.partner.party
+        after = self._queued[-1].queued if self._queued else None
+        queued = queue_plan(self.node, party, plan, new, status, after)
+        settled = asyncio.create_task(settle_plan(self.node, party, plan, new, status, queued))
+        defines = any(v.draft.object_type == "marking-definition" for v in plan.versions)
+        self._queued.append(QueuedPage(queued, settled, new, defines, len(plan.versions)))
+        await self._settle(keep=1 if pipelined and behind else 0)
         if checked.broken:
             raise PartnerRefused(checked.broken)
         return pulled.entries
+
+    def _may_assess_ahead(self, page: ReadPage) -> bool:
+        """May this page be assessed before the one queued before it is written? Only if
+        nothing in its assessment reads the ledger (each of its types' checks is declared
+        ledger-free) and the page before adds no marking definitions (the gate's catalog
+        changes when they commit)."""
+        if any(q.defines for q in self._queued):
+            return False
+        free = self.node.ledger_free_checks
+        return all(
+            check in free
+            for read in page.read
+            if not isinstance(read, Rejected)
+            for check in self.node.checks.get(read.draft.object_type, ())
+        )
+
+    async def _settle(self, keep: int = 0) -> None:
+        """Wait until all but `keep` queued pages are written, oldest first. If one failed,
+        the pages queued after it were not written (they followed it): they are dropped and
+        its error raised."""
+        while len(self._queued) > keep:
+            page = self._queued[0]
+            try:
+                await page.settled
+            except BaseException:
+                self._forget_queued()
+                raise
+            self._queued.pop(0)
+            self.applied += page.count
+
+    async def _settle_quietly(self) -> None:
+        """Settle what is queued before handling an error (its outcome is in the cursor)."""
+        with contextlib.suppress(Exception):
+            await self._settle()
+        self._forget_queued()
+
+    def _forget_queued(self) -> None:
+        for page in self._queued:
+            forget(page.settled)
+        self._queued.clear()
 
     def _check_head(self, head: dict[str, Any], signature: str) -> None:
         node, party = self.node, self.partner.party

@@ -273,14 +273,43 @@ async def insert_rows(
         await in_one_hop(conn, lambda _fetch, many: many(sql, rows))
 
 
+def heads_key(row: Sequence[Any]) -> tuple[int, int | None, str | None]:
+    """Ledger head, audit seq and audit hash of a heads row, as `BatchState.heads` keeps them."""
+    return (int(row[0] or 0), None if row[1] is None else int(row[1]), row[2])
+
+
+def _heads_sqlite(dialect: Dialect, db: Any) -> tuple[int, int | None, str | None]:
+    if not db.in_transaction:
+        db.execute("BEGIN IMMEDIATE")
+    return heads_key(db.execute(_heads_sql(dialect, 0)).fetchone())
+
+
+async def begin_if_unchanged(conn: AsyncConnection, state: BatchState) -> bool:
+    """Begin the write transaction (SQLite) and say whether the ledger and the audit chain
+    still end where they did when `state` was read.
+
+    Every append to either goes through a writer, and every write that changes what a batch
+    reads (objects, grants, references) appends to the ledger: equal heads mean that no
+    other writer, in this process or another, wrote since.
+    """
+    run = await driver_thread(conn)
+    if run is None:
+        raise RuntimeError("begin_if_unchanged is for SQLite's driver thread")
+    now = await run(_heads_sqlite, conn.dialect)
+    await conn.begin()
+    return bool(now == state.heads)
+
+
 async def load_state(
-    conn: AsyncConnection, dialect: str, jobs: list[Job], ctx: WriterContext
+    conn: AsyncConnection, dialect: str, jobs: list[Job], ctx: WriterContext, *, begin: bool = True
 ) -> BatchState:
     """Begin the write transaction, lock, and read the heads and the rows of every object the
     batch writes or refers to. The caller commits `conn` (or closes it to roll back).
 
     On SQLite `BEGIN IMMEDIATE` and the reads are one hop to the driver's thread; SQLAlchemy
     then adopts the open transaction (the engine's begin hook sees it and adds nothing).
+    With `begin` False (SQLite only) the reads run inside the transaction already open, and
+    see what it wrote: the writer reads the next batch so before committing the current one.
     """
     written_ids = {s.draft.object_id for job in jobs for s in job.versions}
     written = sorted(written_ids)
@@ -291,7 +320,10 @@ async def load_state(
         heads, referenced, obj_rows, ident_rows, current_rows = await run(
             _read_sqlite, d, written, wanted
         )
-        await conn.begin()
+        if begin:
+            await conn.begin()
+    elif not begin:
+        raise RuntimeError("reading ahead inside an open transaction is for SQLite only")
     else:
         await conn.begin()
         await lock_for_writing(conn, dialect)
@@ -308,6 +340,7 @@ async def load_state(
         catalog=ctx.catalog,
         first_seq=int(max_seq) + 1,
         referenced=referenced,
+        heads=heads_key(heads),
     )
     for oid, owner, otype, cur_seq, cur_key, revoked, audience in obj_rows:
         state.objects[oid] = ObjectState(

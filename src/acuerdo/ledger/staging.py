@@ -85,6 +85,9 @@ class BatchState:
     # (object id, token) -> (seq, version key) of the newest version granted to that token:
     # "current" is per audience, so a withheld newer version hides nothing older.
     token_current: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
+    # (ledger head, audit seq, audit hash) as read: the writer checks them again before it
+    # writes a batch it staged while the previous one committed.
+    heads: tuple[int, int | None, str | None] = (0, None, None)
 
 
 @dataclass

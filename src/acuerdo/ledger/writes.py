@@ -26,6 +26,10 @@ class WriteRefused(Exception):
         self.status = status
 
 
+class PrecedingWriteFailed(Exception):
+    """A job queued to follow another (`Job.after`) was not written: that one failed."""
+
+
 @dataclass(frozen=True)
 class Signed:
     """A checked, signed version with what the node records beside it."""
@@ -63,6 +67,9 @@ class Job:
     # cursor and quarantine with the versions it applies); skipped for a refused job.
     in_transaction: Sequence[Callable[[AsyncConnection], Awaitable[None]]] = ()
     future: asyncio.Future[list[Appended]] = field(default_factory=asyncio.Future)
+    # A job queued before an earlier one is written, to be written only if that one is (a
+    # puller queues its next page so); never in the same transaction as it.
+    after: asyncio.Future[list[Appended]] | None = None
 
 
 @dataclass

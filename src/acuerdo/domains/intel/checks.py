@@ -63,4 +63,5 @@ def install_intel(node: Node) -> None:
 
     for object_type in INTEL_TYPES:
         node.checks.setdefault(object_type, []).append(check_intel)
+    node.ledger_free_checks.add(check_intel)  # the object and the catalog only
     node.context.projectors.append(CorrelationProjector())
