@@ -6,6 +6,7 @@ Run once."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import pickle
@@ -172,6 +173,14 @@ def test_the_parent_builds_only_what_an_answer_holds() -> None:
         decode_answer(pickle.dumps(("page", page)))
 
 
+async def _until(condition: Callable[[], bool]) -> None:
+    for _ in range(500):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the reading process did not get there")
+
+
 async def test_a_child_that_dies_is_replaced_and_the_page_read_in_process(tmp_path: Path) -> None:
     usa = await make_node(tmp_path / "usa", None, party="USA")
     pry = await make_node(tmp_path / "pry", None, party="PRY")
@@ -197,9 +206,27 @@ async def test_a_child_that_dies_is_replaced_and_the_page_read_in_process(tmp_pa
         broken = ReaderProcess(_setup(usa, pry))
         broken._pipe.first = b"not a pickle"  # the child exits at once on its first frame
         puller._reader = broken
+        broken.start()
+        await _until(lambda: broken.failed)
         trust = usa.keys.trust_store()
+        # The failed child is replaced; the new one starts in the background, and until it
+        # has answered, pages are read here.
         pulled = await puller._read(content, CursorState(0, GENESIS), trust)
         assert _outcome(pulled.page.read) == _outcome(first.read)
+        fresh = puller._reader
+        assert fresh is not None and fresh is not broken
+        await _until(lambda: fresh.ready)
+        pages: list[bytes] = []
+        ask = fresh._pipe.round_trip
+
+        def counted(request: bytes) -> bytes:
+            pages.append(request)
+            return ask(request)
+
+        fresh._pipe.round_trip = counted  # type: ignore[method-assign]
+        pulled = await puller._read(content, CursorState(0, GENESIS), trust)
+        assert _outcome(pulled.page.read) == _outcome(first.read)
+        assert len(pages) == 1  # read by the child, now that it is up
         with pytest.raises(PartnerRefused, match="names other nodes"):
             await puller._read(_answer(usa, entries, head, "ARG"), CursorState(0, GENESIS), None)
         with pytest.raises(PartnerRefused, match="not a feed batch"):

@@ -191,8 +191,12 @@ class Puller:
         answer's unpickling costs: bench/RESULTS.md, Federation)."""
         least = self.node.settings.federation_reader_min_bytes
         if trust is not None and least >= 0 and len(content) >= least:
-            with contextlib.suppress(ReaderProcessError):  # the child failed: read here
-                return await self._pull_in_child(content, cursor, trust)
+            reader = await self._reading_process()
+            if reader is not None:
+                try:
+                    return await self._pull_in_child(reader, content, cursor, trust)
+                except ReaderProcessError:  # it failed (and ended): read here, start anew
+                    self._reader = None
         try:
             head, entries, signature = parse_feed(content)
         except PageRefused as exc:
@@ -202,22 +206,29 @@ class Puller:
         page = await read_page(self.node, self.partner.party, checked.good, trust, checked.raw)
         return Pulled(head, len(entries), checked, page)
 
-    async def _pull_in_child(
-        self, content: bytes, cursor: CursorState, trust: TrustStore | None
-    ) -> Pulled:
-        """The page read by the reading process; only the markings this node applies by
-        default are added here (they depend on this node's catalog)."""
+    async def _reading_process(self) -> ReaderProcess | None:
+        """The reading process once it has started; None until then (the page is read here
+        meanwhile), and a process that failed to start is replaced on the next call."""
+        if self._reader is not None and self._reader.failed:
+            reader, self._reader = self._reader, None
+            await reader.close()
         if self._reader is None:
             node, party = self.node, self.partner.party
             self._reader = ReaderProcess(
                 Setup(party, node.party, node.agreement.hash, node.party_identities,
                       self.partner.public_key)
             )  # fmt: skip
+            self._reader.start()
+        return self._reader if self._reader.ready else None
+
+    async def _pull_in_child(
+        self, reader: ReaderProcess, content: bytes, cursor: CursorState, trust: TrustStore | None
+    ) -> Pulled:
+        """The page read by the reading process; only the markings this node applies by
+        default are added here (they depend on this node's catalog)."""
         catalog = self.node.context.catalog
         try:
-            got: PageRead = await self._reader.read(
-                content, (cursor.oseq, cursor.entry_hash), trust
-            )
+            got: PageRead = await reader.read(content, (cursor.oseq, cursor.entry_hash), trust)
         except PageRefused as exc:
             raise PartnerRefused(str(exc)) from None
         applied: Applied = {}
