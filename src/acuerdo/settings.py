@@ -152,7 +152,9 @@ class Settings(BaseSettings):
             "With per-record verification on, feed answers at least this large are read in a "
             "child process (acuerdo.federation.reader_process), which frees the event loop for "
             "the writer; 0 reads every such page there, -1 none. With verification off pages "
-            "are read in process: the child's answer costs more than it saves then."
+            "are read in process: the child's answer costs more than it saves then. The child "
+            "starts in the background on the first such page; pages are read in process "
+            "until it has answered."
         ),
     )
     federation_wait_seconds: float = Field(

@@ -14,9 +14,10 @@ only applies the markings this node adds and assesses the page against its ledge
 The child reads only what the parent hands it and decides nothing the in-process reading
 would decide otherwise: it runs the same functions (`check_chain`, `read_draft`, the same
 signature checks); tests/federation/test_reader_process.py holds the two to the same answers,
-refusals and reasons included. It starts on the first large page and ends when its input
-closes (the puller closes, or the parent dies). If it fails, the page is read in process
-and the next large page starts a new child.
+refusals and reasons included. It starts in the background on the first large page (pages
+are read in process until it answers) and ends when its input closes (the puller closes,
+or the parent dies). If it fails, the page is read in process and the next large page
+starts a new child.
 
 Frames both ways (acuerdo.childpipe): a 4-byte big-endian length, then a pickle. The parent
 unpickles the child's answers with an unpickler that builds only the few classes an answer
