@@ -70,10 +70,11 @@ async def test_a_behind_puller_returns_with_its_page_queued_and_applies_every_re
                 # Behind: the round returns with its page queued, its cursor not yet stored.
                 await puller._round(await load_cursor(pry, "USA"), pipelined=True)
                 assert len(puller._queued) == 1
-                end = puller._queued[0].end
+                assert puller._queued.last is not None
+                end = puller._queued.last.end
                 assert end is not None and end.oseq == 5
                 await _catch_up(puller, pry, head)
-                assert puller._queued == []  # caught up: nothing left queued
+                assert len(puller._queued) == 0  # caught up: nothing left queued
             finally:
                 await puller.close()
         got = await _from_usa(pry)
@@ -117,11 +118,12 @@ async def test_a_page_queued_behind_a_refused_bundle_is_pulled_again_not_skipped
                     except PrecedingWriteFailed:
                         raised_at = turn
                         break
-                    end = puller._queued[-1].end
+                    assert puller._queued.last is not None
+                    end = puller._queued.last.end
                     assert end is not None
                     cursor = end
                 assert raised_at == 3
-                assert puller._queued == []
+                assert len(puller._queued) == 0
                 assert (await load_cursor(pry, "USA")).oseq == start + 5  # the first page only
                 await _catch_up(puller, pry, head)
             finally:

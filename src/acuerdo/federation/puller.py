@@ -27,21 +27,19 @@ from sqlalchemy import text
 
 from acuerdo.federation.apply import (
     CursorState,
-    Queued,
     ReadPage,
     apply_plan,
     assess,
     load_cursor,
-    queue_plan,
     read_page,
     record_status,
-    settle_plan,
 )
 from acuerdo.federation.authenticity import Applied, Rejected, with_markings
 from acuerdo.federation.feed import RESPONSE_HEADER, response_signature_holds
 from acuerdo.federation.httpsig import sign_request
 from acuerdo.federation.partners import Partner
 from acuerdo.federation.prefetch import Cursor, Prefetch, forget
+from acuerdo.federation.queued import QueuedPages
 from acuerdo.federation.reader_process import (
     PageRead,
     PageRefused,
@@ -110,17 +108,6 @@ class Pulled:
     page: ReadPage
 
 
-@dataclass
-class QueuedPage:
-    """A page whose transaction is queued to the writer and not yet settled."""
-
-    queued: Queued  # the transaction's outcome
-    settled: asyncio.Task[None]  # `settle_plan` awaiting it
-    end: CursorState | None  # the cursor once it is written
-    defines: bool  # it adds marking definitions
-    count: int  # versions it applies
-
-
 class Puller:
     """Pulls one partner's outbox for this node.
 
@@ -138,7 +125,6 @@ class Puller:
         )
         self.trust: TrustStore | None = None
         self.failures = 0
-        self.applied = 0
         self._witness_due = 0.0  # monotonic time of the next audit-head fetch
         # The next page, pulled and read while the current one is applied (when behind).
         self._ahead: tuple[CursorState, asyncio.Task[Pulled]] | None = None
@@ -146,11 +132,17 @@ class Puller:
         self._reader: ReaderProcess | None = None
         # The page after the one being read is requested as soon as that one arrives.
         self._prefetch = Prefetch(self._request_page)
-        # Pages queued to the writer and not yet settled, oldest first (two at most).
-        self._queued: list[QueuedPage] = []
+        # Pages queued to the writer and not yet written, oldest first.
+        self._queued = QueuedPages()
+
+    @property
+    def applied(self) -> int:
+        """Versions applied from this partner by this puller."""
+        return self._queued.applied
 
     async def close(self) -> None:
         self._drop_ahead()
+        self._queued.forget()
         await self.client.aclose()
         if self._reader is not None:
             await self._reader.close()
@@ -269,8 +261,10 @@ class Puller:
     async def _pull_forever(self) -> None:
         while True:
             try:
-                queued = self._queued[-1].end if self._queued else None
-                cursor = queued or await load_cursor(self.node, self.partner.party)
+                last = self._queued.last
+                # A page still being written: pull on from where it ends.
+                queued_end = last.end if last is not None else None
+                cursor = queued_end or await load_cursor(self.node, self.partner.party)
                 if cursor.diverged:
                     await asyncio.sleep(self.node.settings.federation_backoff_max_seconds)
                     continue
@@ -279,7 +273,7 @@ class Puller:
                 self.failures = 0
             except asyncio.CancelledError:
                 self._drop_ahead()
-                self._forget_queued()
+                self._queued.forget()
                 raise
             except PrecedingWriteFailed:
                 # A page queued behind one whose bundle was refused and then applied one
@@ -287,11 +281,11 @@ class Puller:
                 self._drop_ahead()
             except Diverged as exc:
                 self._drop_ahead()
-                await self._settle_quietly()
+                await self._queued.settle_quietly()
                 await self._diverged(str(exc))
             except (PartnerRefused, httpx.HTTPError, OSError) as exc:
                 self._drop_ahead()
-                await self._settle_quietly()
+                await self._queued.settle_quietly()
                 self.failures += 1
                 reason = str(exc) or type(exc).__name__
                 log.warning("pull from %s: %s", self.partner.party, reason)
@@ -382,8 +376,8 @@ class Puller:
             assert checked.through is not None
             ahead = CursorState(*checked.through)
             self._ahead = (ahead, asyncio.create_task(self._pull(ahead)))
-        if self._queued and not self._may_assess_ahead(pulled.page):
-            await self._settle()
+        if self._queued and not self._queued.may_assess_ahead(self.node, pulled.page):
+            await self._queued.settle()
         plan = await assess(self.node, pulled.page)
         plan.quarantined.extend(checked.tampered)
         now = utc_now()
@@ -397,56 +391,11 @@ class Puller:
         new = CursorState(*through) if through else None
         if (through[0] if through else cursor.oseq) >= int(head["outbox_oseq"]):
             status["caught_up_at"] = now
-        party = self.partner.party
-        after = self._queued[-1].queued if self._queued else None
-        queued = queue_plan(self.node, party, plan, new, status, after)
-        settled = asyncio.create_task(settle_plan(self.node, party, plan, new, status, queued))
-        defines = any(v.draft.object_type == "marking-definition" for v in plan.versions)
-        self._queued.append(QueuedPage(queued, settled, new, defines, len(plan.versions)))
-        await self._settle(keep=1 if pipelined and behind else 0)
+        self._queued.add(self.node, self.partner.party, plan, new, status)
+        await self._queued.settle(keep=1 if pipelined and behind else 0)
         if checked.broken:
             raise PartnerRefused(checked.broken)
         return pulled.entries
-
-    def _may_assess_ahead(self, page: ReadPage) -> bool:
-        """May this page be assessed before the one queued before it is written? Only if
-        nothing in its assessment reads the ledger (each of its types' checks is declared
-        ledger-free) and the page before adds no marking definitions (the gate's catalog
-        changes when they commit)."""
-        if any(q.defines for q in self._queued):
-            return False
-        free = self.node.ledger_free_checks
-        return all(
-            check in free
-            for read in page.read
-            if not isinstance(read, Rejected)
-            for check in self.node.checks.get(read.draft.object_type, ())
-        )
-
-    async def _settle(self, keep: int = 0) -> None:
-        """Wait until all but `keep` queued pages are written, oldest first. If one failed,
-        the pages queued after it were not written (they followed it): they are dropped and
-        its error raised."""
-        while len(self._queued) > keep:
-            page = self._queued[0]
-            try:
-                await page.settled
-            except BaseException:
-                self._forget_queued()
-                raise
-            self._queued.pop(0)
-            self.applied += page.count
-
-    async def _settle_quietly(self) -> None:
-        """Settle what is queued before handling an error (its outcome is in the cursor)."""
-        with contextlib.suppress(Exception):
-            await self._settle()
-        self._forget_queued()
-
-    def _forget_queued(self) -> None:
-        for page in self._queued:
-            forget(page.settled)
-        self._queued.clear()
 
     def _check_head(self, head: dict[str, Any], signature: str) -> None:
         node, party = self.node, self.partner.party
