@@ -140,13 +140,12 @@ class LedgerWriter:
         in_transaction: Sequence[Callable[[AsyncConnection], Awaitable[None]]] = (),
     ) -> list[Appended]:
         """Append versions atomically; return once they are committed."""
-        job = Job(
-            versions=versions,
+        return await self.enqueue(
+            versions,
             actor=actor,
             conflict_to_quarantine=conflict_to_quarantine,
             in_transaction=in_transaction,
         )
-        return await self._submit(job)
 
     async def audit(self, entries: Sequence[AuditEntry]) -> None:
         """Append audit entries; return once they are committed (audit before answer)."""
