@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from acuerdo.federation.tables import federation_outbox as outbox
@@ -81,8 +82,8 @@ async def test_each_write_is_audited_and_queued_for_the_partner_the_gate_allows(
     assert await _count(h, outbox, outbox.c.partner == "PRY") == before_out + 1
 
 
-async def test_a_record_is_withheld_while_what_it_refers_to_is(harness: NodeHarness) -> None:
-    h = harness
+def _secret_and_report() -> tuple[dict[str, Any], dict[str, Any]]:
+    """A TLP:RED indicator and a report that names it."""
     secret = _obj(object_marking_refs=[RED])
     report = _obj(
         "report",
@@ -91,25 +92,47 @@ async def test_a_record_is_withheld_while_what_it_refers_to_is(harness: NodeHarn
         report_types=["threat-report"],
         object_refs=[secret["id"]],
     )
+    return secret, report
+
+
+async def _status(h: NodeHarness, object_id: str, role: str) -> int:
+    return (await h.client.get(f"/api/v1/records/{object_id}", headers=h.auth(role))).status_code
+
+
+async def test_a_record_is_withheld_while_what_it_refers_to_is(harness: NodeHarness) -> None:
+    h = harness
+    secret, report = _secret_and_report()
     # The report arrives first: it refers to nothing held yet, so everyone may see it...
     assert (
         await h.client.post("/api/v1/records", json=report, headers=h.auth("analyst"))
     ).status_code == 201
-    assert (
-        await h.client.get(f"/api/v1/records/{report['id']}", headers=h.auth("viewer"))
-    ).status_code == 200
+    assert await _status(h, report["id"], "viewer") == 200
     # ...then the TLP:RED indicator it names arrives: the report is withheld from the viewer.
     assert (
         await h.client.post("/api/v1/records", json=secret, headers=h.auth("analyst"))
     ).status_code == 201
-    assert (
-        await h.client.get(f"/api/v1/records/{report['id']}", headers=h.auth("viewer"))
-    ).status_code == 404
-    assert (
-        await h.client.get(f"/api/v1/records/{report['id']}", headers=h.auth("analyst"))
-    ).status_code == 200
+    assert await _status(h, report["id"], "viewer") == 404
+    assert await _status(h, report["id"], "analyst") == 200
     listed = (await h.client.get("/api/v1/records?type=report", headers=h.auth("viewer"))).json()
     assert report["id"] not in [i["record"]["id"] for i in listed["items"]]
+
+
+@pytest.mark.parametrize("referrer_first", [True, False])
+async def test_a_record_and_what_it_refers_to_in_one_write(
+    harness: NodeHarness, referrer_first: bool
+) -> None:
+    """One transaction: the report's grants see the TLP:RED indicator it names, whichever of
+    the two is staged first (first: its grants are computed again once the indicator is)."""
+    h = harness
+    secret, report = _secret_and_report()
+    objects = [report, secret] if referrer_first else [secret, report]
+    bundle = {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects}
+    assert (
+        await h.client.post("/api/v1/records", json=bundle, headers=h.auth("analyst"))
+    ).status_code == 201
+    assert await _status(h, report["id"], "viewer") == 404
+    assert await _status(h, report["id"], "analyst") == 200
+    assert await _count(h, outbox, outbox.c.object_id == report["id"]) == 0
 
 
 async def test_personal_data_is_marked_apart_from_the_person_who_links_it(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 from test_import_xlsx import sheet, table_counts
 
 from acuerdo.domains.personnel.importing import ImportReport, import_rows, write_plans
@@ -16,6 +17,8 @@ from acuerdo.domains.personnel.spreadsheet import (
     load_mapping,
     read_rows,
 )
+from acuerdo.domains.personnel.tables import personnel_order_persons as OP
+from acuerdo.domains.personnel.tables import personnel_persons as P
 from conftest import NodeHarness
 
 
@@ -51,3 +54,35 @@ async def test_an_interrupted_import_completes_when_run_again(harness: NodeHarne
     report = await import_rows(node, user, header, rows, DEFAULT_MAPPING, batch_rows=10)
     assert (report.written_rows, report.unchanged_rows) == (10, 20)
     assert (await table_counts(node))["ledger"] - before["ledger"] == report.versions
+
+
+async def test_an_order_whose_rows_fall_in_several_writes_names_all_and_sets_each_window(
+    harness: NodeHarness,
+) -> None:
+    """Rows 11-20 share an order; read 7 rows at a time and written 14 at a time, four of
+    its persons are written (without a window) before the order, six with it."""
+    node = harness.node
+    user = harness.users["registrar"]
+    data = sheet(30, SheetFormat.CSV)
+    header, rows = read_rows(data, SheetFormat.CSV)
+    report = await import_rows(
+        node, user, header, rows, DEFAULT_MAPPING, batch_rows=7, write_rows=14
+    )
+    with_order = [i for i in range(30) if i % 11]
+    assert (report.written_rows, report.written_orders) == (30, 3)
+    async with node.engines.reader.connect() as conn:
+        windows = (
+            await conn.execute(select(P.c.valid_from, P.c.valid_until, func.count()).group_by(
+                P.c.valid_from, P.c.valid_until))
+        ).all()  # fmt: skip
+        links = (await conn.execute(select(func.count()).select_from(OP))).scalar_one()
+    assert sorted(windows, key=str) == sorted(
+        [("2026-07-01", "2026-09-30", len(with_order)), (None, None, 30 - len(with_order))],
+        key=str,
+    )
+    assert links == len(with_order)
+    header, rows = read_rows(data, SheetFormat.CSV)
+    again = await import_rows(
+        node, user, header, rows, DEFAULT_MAPPING, batch_rows=7, write_rows=14
+    )
+    assert (again.versions, again.unchanged_rows, again.unchanged_orders) == (0, 30, 3)

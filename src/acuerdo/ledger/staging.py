@@ -109,6 +109,10 @@ class Stage:
     projected: list[Projected] = field(default_factory=list)
     changed: set[str] = field(default_factory=set)
     touched: set[str] = field(default_factory=set)
+    referred: set[str] = field(default_factory=set)  # what the batch's versions refer to
+    # Did an object's audience change after a version referring to it was staged? (Staged
+    # later, a referrer's grants already take the new audience into account.)
+    stale_referrer: bool = False
     facts: WriteFacts = field(default_factory=WriteFacts)
 
 
@@ -129,12 +133,11 @@ OBJECT_COLUMNS = (
 
 
 def needs_propagation(stage: Stage, state: BatchState) -> bool:
-    """Could a changed object have referrers (stored before, or staged in this batch)?"""
+    """Could a changed object have referrers whose grants did not see the change (stored
+    before, or staged earlier in this batch)?"""
     if not stage.changed:
         return False
-    if state.referenced:
-        return True
-    return any(dst in stage.changed for _, dst in stage.refs_rows)
+    return state.referenced or stage.stale_referrer
 
 
 def _check_job(job: Job, state: BatchState) -> list[str]:
@@ -262,6 +265,7 @@ def _stage_version(
         changed = obj is None or obj.audience != release.json
         if changed and d.object_type not in PERSONAL_TYPES:
             stage.changed.add(d.object_id)
+            stage.stale_referrer |= d.object_id in stage.referred
         state.objects[d.object_id] = ObjectState(
             d.owner,
             d.object_type,
@@ -281,6 +285,7 @@ def _stage_version(
         stage.grants_by_seq[seq] = rows
     if d.refs:
         stage.refs_rows.extend((d.object_id, r) for r in sorted(d.refs))
+        stage.referred.update(d.refs)
     _stage_write_audit(actor, d, s.origin, state, stage, now)
     if d.object_type == "marking-definition":
         definition = dict(d.obj)

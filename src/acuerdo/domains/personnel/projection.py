@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Hashable, Mapping, Sequence, Set
+from collections.abc import Hashable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -100,21 +100,22 @@ class PersonnelProjector:
         plan = await plan_newest(conn, P, "person_id", of[PERSON], self._person_values)
         decide_for = {k.version.draft.object_id for k in plan.kept}
         window_for = set(decide_for)
-        # Persons whose row this transaction makes: no window stored yet, none to clear.
-        fresh = {k.version.draft.object_id for k in plan.kept if k.before is None}
         decide_for |= await _persons_with_personal_data(conn, of[PERSONAL])
         known = newest_of_batch(of[PERSON] + of[PERSONAL])
         decided = await self._decide(conn, sorted(decide_for), known)
-        # A kept person's row is written with its decision; the others' rows are updated.
+        # The order links first: a person whose row this transaction makes is inserted with
+        # its decision and its window (an import writes an order with its last person).
+        window_for |= await _orders(conn, of[ORDER])
+        windows = await _windows(conn, sorted(window_for))
         for row in plan.inserts:
             row.update(decided.pop(row["person_id"], {}))
+            row.update(windows.pop(row["person_id"], _NO_WINDOW))
         for row in plan.updates:
             row.update({f"b_{k}": v for k, v in decided.pop(row["b_person_id"], {}).items()})
         await write_kept(conn, plan)
-        await _store_decisions(conn, decided)
-        window_for |= await _orders(conn, of[ORDER])
+        await _update_persons(conn, decided)  # their decisions, then their windows
+        await _update_persons(conn, windows)
         stays_for = await _events(conn, of[MOVEMENT] + of[CONFIRMATION])
-        await _windows(conn, sorted(window_for), fresh)
         await _stays(conn, sorted(stays_for), self.window)
         await presence_days.refresh(conn, sorted(decide_for | window_for | stays_for))
 
@@ -175,18 +176,19 @@ def _decision_columns(d: CoverageDecision, personal: Mapping[str, Any] | None) -
     }
 
 
-async def _store_decisions(conn: AsyncConnection, decided: Mapping[str, dict[str, Any]]) -> None:
-    """Update the decision columns of persons whose rows exist already."""
-    if not decided:
+async def _update_persons(conn: AsyncConnection, values: Mapping[str, Mapping[str, Any]]) -> None:
+    """Update columns of persons whose rows exist already (every person the same columns)."""
+    if not values:
         return
-    columns = next(iter(decided.values()))
+    columns = next(iter(values.values()))
     stmt = (
         update(P)
         .where(P.c.person_id == bindparam("b_id"))
         .values({c: bindparam(f"b_{c}") for c in columns})
     )
     rows = [
-        {"b_id": pid, **{f"b_{c}": v for c, v in values.items()}} for pid, values in decided.items()
+        {"b_id": pid, **{f"b_{c}": v for c, v in person.items()}}
+        for pid, person in sorted(values.items())
     ]
     for chunk in chunks(rows):
         await conn.execute(stmt, list(chunk))
@@ -247,24 +249,14 @@ async def _events(conn: AsyncConnection, versions: Sequence[Projected]) -> set[s
     return affected
 
 
-async def _windows(
-    conn: AsyncConnection, person_ids: Sequence[str], fresh: Set[str] = frozenset()
-) -> None:
-    """Each person's order window and activity, from every current unrevoked order.
+_NO_WINDOW: Mapping[str, Any] = {"valid_from": None, "valid_until": None, "activity": None}
 
-    A `fresh` person (its row made in this transaction, window empty) with no order keeps
-    its empty window without an update: an import writes its persons before their orders.
-    """
+
+async def _windows(conn: AsyncConnection, person_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Each person's order window and activity, from every current unrevoked order (the
+    columns, by person; no order leaves them empty)."""
     o, op = personnel_orders, personnel_order_persons
-    stmt = (
-        update(P)
-        .where(P.c.person_id == bindparam("b_id"))
-        .values(
-            valid_from=bindparam("b_from"),
-            valid_until=bindparam("b_until"),
-            activity=bindparam("b_activity"),
-        )
-    )
+    windows: dict[str, dict[str, Any]] = {}
     for chunk in chunks(person_ids):
         q = (
             select(op.c.person_id, o.c.valid_from, o.c.valid_until, o.c.activity)
@@ -275,18 +267,13 @@ async def _windows(
         found: dict[str, list[Any]] = {pid: [] for pid in chunk}
         for r in await conn.execute(q):
             found[r[0]].append(r)
-        rows = [
-            {
-                "b_id": pid,
-                "b_from": min((r[1] for r in got), default=None),
-                "b_until": got[-1][2] if got else None,
-                "b_activity": got[-1][3] if got else None,
+        for pid, got in found.items():
+            windows[pid] = {
+                "valid_from": min((r[1] for r in got), default=None),
+                "valid_until": got[-1][2] if got else None,
+                "activity": got[-1][3] if got else None,
             }
-            for pid, got in found.items()
-            if got or pid not in fresh
-        ]
-        if rows:
-            await conn.execute(stmt, rows)
+    return windows
 
 
 async def _stays(conn: AsyncConnection, person_ids: Sequence[str], window: timedelta) -> None:
