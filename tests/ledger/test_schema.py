@@ -11,11 +11,16 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, func, inspect, select, text
 
+from acuerdo.domains.personnel.importing import import_rows
+from acuerdo.domains.personnel.spreadsheet import DEFAULT_MAPPING, SheetFormat, read_rows
+from acuerdo.domains.personnel.tables import personnel_persons
 from acuerdo.ledger.schema import alembic_config
 from acuerdo.ledger.tables import grants, ledger, metadata, objects
 from acuerdo.markings import TLP, TLP2_MARKING_IDS
 from acuerdo.node import Node
+from acuerdo.users import add_user
 from conftest import make_node
+from personnel.test_import_xlsx import sheet
 
 
 def _indicator() -> dict[str, Any]:
@@ -125,5 +130,45 @@ async def test_correlation_index_round_trip_through_0010_keeps_its_rows(
         assert old == [(key, seq, by_seq[seq]) for key, seq in before]
         await _migrate(node, "head")
         assert await rows("SELECT key, seq FROM intel_observables ORDER BY seq") == before
+    finally:
+        await node.close()
+
+
+async def test_persons_round_trip_through_0011_keeps_their_rows(
+    tmp_path: Path, database_url: str | None
+) -> None:
+    """0012 made personnel_persons a rowid table on SQLite; down and up keep every row."""
+    node = await make_node(tmp_path / "usa", database_url)
+    try:
+        party = node.agreement.party(node.party)
+        user = await add_user(
+            node.engines.writer, party=node.party, name="registrar",
+            agency=party.agencies[0].id, roles=["registrar"], password=None,
+        )  # fmt: skip
+        header, rows = read_rows(sheet(12, SheetFormat.CSV), SheetFormat.CSV)
+        report = await import_rows(node, user, header, rows, DEFAULT_MAPPING)
+        assert report.written_rows == 12
+
+        async def persons() -> list[Any]:
+            async with node.engines.reader.connect() as conn:
+                q = select(personnel_persons).order_by(personnel_persons.c.person_id)
+                return [tuple(r) for r in await conn.execute(q)]
+
+        async def without_rowid() -> bool | None:
+            if node.engines.dialect != "sqlite":
+                return None
+            async with node.engines.reader.connect() as conn:
+                q = text("SELECT sql FROM sqlite_master WHERE name = 'personnel_persons'")
+                return "WITHOUT ROWID" in str((await conn.execute(q)).scalar_one())
+
+        before = await persons()
+        assert len(before) == 12
+        assert await without_rowid() in (False, None)
+        await _migrate(node, "0011", down=True)
+        assert await persons() == before
+        assert await without_rowid() in (True, None)
+        await _migrate(node, "head")
+        assert await persons() == before
+        assert await without_rowid() in (False, None)
     finally:
         await node.close()

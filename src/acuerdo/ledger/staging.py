@@ -295,7 +295,15 @@ def _stage_version(
     if ctx.projectors:
         stage.projected.append(
             Projected(
-                seq, d, current, s.author, s.envelope, s.signature, release.partners, stage.facts
+                seq,
+                d,
+                current,
+                s.author,
+                s.envelope,
+                s.signature,
+                release.partners,
+                stage.facts,
+                new_object=obj is None or not obj.in_db,
             )
         )
     return Appended(seq, d.object_id, d.version_key, d.sha256, False, current, release.audience)

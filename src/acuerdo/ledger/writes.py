@@ -103,6 +103,9 @@ class Projected:
     # unless `facts.regranted`).
     partners: tuple[str, ...] = ()
     facts: WriteFacts = field(default_factory=WriteFacts)
+    # No version of the object was stored before this transaction: a projection holds no
+    # row of it from an earlier one, and its newest version is among `versions`.
+    new_object: bool = False
 
 
 class Projector(Protocol):

@@ -40,6 +40,7 @@ from acuerdo.domains.personnel.tables import (
     personnel_stays,
 )
 from acuerdo.ledger import stix
+from acuerdo.ledger.rowio import insert_rows
 from acuerdo.ledger.writes import Projected
 
 ORDER = "acuerdo-movement-order"
@@ -216,7 +217,7 @@ async def _orders(conn: AsyncConnection, versions: Sequence[Projected]) -> set[s
         ),
     )
     affected: set[str] = set()
-    links: list[dict[str, str]] = []
+    links: list[tuple[str, str]] = []
     for k in kept:
         d = k.version.draft
         persons = sorted(str(x) for x in d.obj.get("person_refs", []))
@@ -224,12 +225,11 @@ async def _orders(conn: AsyncConnection, versions: Sequence[Projected]) -> set[s
         if k.before is not None:
             affected.update(json.loads(k.before["persons"]))
         if not d.revoked:
-            links.extend({"person_id": x, "order_id": d.object_id} for x in persons)
+            links.extend((x, d.object_id) for x in persons)
     replaced = sorted(k.version.draft.object_id for k in kept if k.before is not None)
     for chunk in chunks(replaced):
         await conn.execute(delete(OP).where(OP.c.order_id.in_(chunk)))
-    if links:
-        await conn.execute(insert(OP), links)
+    await insert_rows(conn, OP.name, ("person_id", "order_id"), links)
     return affected
 
 

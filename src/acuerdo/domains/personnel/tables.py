@@ -32,7 +32,7 @@ personnel_persons = Table(
     Column("valid_from", String(10), nullable=True),  # earliest start of current orders
     Column("valid_until", String(10), nullable=True),  # latest end of current orders
     Column("activity", String(300), nullable=True),  # activity_ref or purpose of last order
-    sqlite_with_rowid=False,
+    # A rowid table on SQLite (migration 0012): rows are wide, keys random.
 )
 Index("ix_personnel_persons_pd", personnel_persons.c.personal_data_ref)
 
