@@ -85,8 +85,10 @@ async def test_sqlite_layout_has_no_redundant_btrees(tmp_path: Path) -> None:
         for table in ("ledger", "audit"):  # seq is the rowid: no autoindex beside it
             assert "seq INTEGER NOT NULL" in sql[table]
             assert "WITHOUT ROWID" not in sql[table]
-        for table in ("grants", "objects", "refs", "federation_outbox", "intel_observables"):
+        for table in ("grants", "refs", "federation_outbox", "intel_observables"):
             assert "WITHOUT ROWID" in sql[table], table
+        for table in ("objects", "personnel_persons"):  # wide rows: appended, key indexed
+            assert "WITHOUT ROWID" not in sql[table], table
         assert "ix_ledger_object" not in sql
         assert "ix_intel_observables_object" not in sql  # the ledger's identity index serves
     finally:
@@ -134,10 +136,11 @@ async def test_correlation_index_round_trip_through_0010_keeps_its_rows(
         await node.close()
 
 
-async def test_persons_round_trip_through_0011_keeps_their_rows(
+async def test_wide_tables_round_trip_through_0011_keep_their_rows(
     tmp_path: Path, database_url: str | None
 ) -> None:
-    """0012 made personnel_persons a rowid table on SQLite; down and up keep every row."""
+    """0012 and 0013 made personnel_persons and objects rowid tables on SQLite; down and up
+    keep every row of both."""
     node = await make_node(tmp_path / "usa", database_url)
     try:
         party = node.agreement.party(node.party)
@@ -151,8 +154,11 @@ async def test_persons_round_trip_through_0011_keeps_their_rows(
 
         async def persons() -> list[Any]:
             async with node.engines.reader.connect() as conn:
-                q = select(personnel_persons).order_by(personnel_persons.c.person_id)
-                return [tuple(r) for r in await conn.execute(q)]
+                rows = []
+                for table, key in ((personnel_persons, "person_id"), (objects, "object_id")):
+                    q = select(table).order_by(table.c[key])
+                    rows += [tuple(r) for r in await conn.execute(q)]
+                return rows
 
         async def without_rowid() -> bool | None:
             if node.engines.dialect != "sqlite":
@@ -162,7 +168,7 @@ async def test_persons_round_trip_through_0011_keeps_their_rows(
                 return "WITHOUT ROWID" in str((await conn.execute(q)).scalar_one())
 
         before = await persons()
-        assert len(before) == 12
+        assert len(before) > 36  # 12 persons, then their 24 records and 2 orders among others
         assert await without_rowid() in (False, None)
         await _migrate(node, "0011", down=True)
         assert await persons() == before

@@ -28,7 +28,8 @@ metadata = MetaData()
 
 # Sequence numbers: BIGINT, except that on SQLite an INTEGER PRIMARY KEY is the rowid itself
 # (a BIGINT key would be a second b-tree beside the rowid). Migration 0002 settles the rest
-# of the per-backend layout: WITHOUT ROWID tables on SQLite, one ledger identity index.
+# of the per-backend layout: WITHOUT ROWID tables on SQLite for narrow rows (0013 made
+# `objects` a rowid table again: its rows are wide), one ledger identity index.
 SEQ = BigInteger().with_variant(Integer(), "sqlite")
 
 # One row per record version this node holds, in the order this node appended them.
@@ -66,7 +67,7 @@ objects = Table(
     Column("current_version_key", String(80), nullable=False),
     Column("revoked", Boolean, nullable=False, default=False),
     Column("audience", Text, nullable=True),  # JSON of the current version's audience
-    sqlite_with_rowid=False,
+    # A rowid table on SQLite (migration 0013): rows are wide, keys random.
 )
 
 # Materialised release decisions: who may receive each version. Pages are index range

@@ -14,18 +14,13 @@ tables are heaps already: nothing changes there.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
+
+from acuerdo.ledger.migrations.rebuild import rebuild_on_sqlite
 
 revision = "0012"
 down_revision = "0011"
 branch_labels = None
 depends_on = None
-
-COLUMNS = (
-    "person_id, version_key, seq, party, category, personal_data_ref, revoked, outcome, "
-    "covered, status, reasons, agreement_hash, has_national_id, valid_from, valid_until, "
-    "activity"
-)
 
 
 def _columns() -> list[sa.Column[object]]:
@@ -56,22 +51,14 @@ def _columns() -> list[sa.Column[object]]:
 
 
 def _rebuild(with_rowid: bool) -> None:
-    if op.get_bind().dialect.name != "sqlite":
-        return
-    op.create_table(
-        "personnel_persons_next",
-        *_columns(),
-        sa.PrimaryKeyConstraint("person_id"),
-        sqlite_with_rowid=with_rowid,
+    rebuild_on_sqlite(
+        "personnel_persons",
+        _columns(),
+        ["person_id"],
+        with_rowid=with_rowid,
+        indexes={"ix_personnel_persons_pd": ["personal_data_ref"]},
+        order_by="seq",
     )
-    op.execute(
-        f"INSERT INTO personnel_persons_next ({COLUMNS}) "  # noqa: S608 (fixed names)
-        f"SELECT {COLUMNS} FROM personnel_persons ORDER BY seq"
-    )
-    op.drop_index("ix_personnel_persons_pd", table_name="personnel_persons")
-    op.drop_table("personnel_persons")
-    op.rename_table("personnel_persons_next", "personnel_persons")
-    op.create_index("ix_personnel_persons_pd", "personnel_persons", ["personal_data_ref"])
 
 
 def upgrade() -> None:
