@@ -3,9 +3,9 @@
 Production code only, except the file: it is written as Excel or LibreOffice save a sheet
 (texts in the shared-strings table, written here with xlsxwriter), read back with the importer's
 reader (openpyxl, read-only mode), checked row by row and written through `Node.write` in
-batches, as `acuerdo person import` does (`import_sheet`: the sheet is read and checked in
-a second process while this one prepares records). Printed per phase: reading and checking
-every row in the second process alone (what a file with errors costs: nothing is written),
+batches, as `acuerdo person import` does (`import_sheet`: the sheet is read in a second
+process while this one checks rows and prepares records). Printed per phase: reading and
+checking every row alone (what a file with errors costs: nothing is written),
 the first import (every row new), and the same file imported again (every row unchanged:
 reads and comparisons, no writes).
 

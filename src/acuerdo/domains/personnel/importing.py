@@ -4,8 +4,8 @@ Each row becomes a personal-data record and a covered-person record; rows that n
 number also make (or join) a movement order (`importing_records`: ids, versions, re-imports
 that change nothing).
 
-A file is read and checked in a second process (`sheet_process`) while this one prepares the
-records of the rows checked so far (new versions stamped, checked and keyed by
+A file is read in a second process (`sheet_process`) while this one checks its rows and
+prepares the records of the rows checked so far (new versions stamped, checked and keyed by
 `Node.prepare`). Nothing is written when any row has an error unless the caller asks for the
 valid rows only, so the writes begin once the last row is checked.
 Rows are prepared `BATCH_ROWS` at a time and written `WRITE_ROWS` at a time, each one
@@ -330,8 +330,8 @@ async def import_sheet(
     batch_rows: int = BATCH_ROWS,
     progress: Progress | None = None,
 ) -> ImportReport:
-    """Import a CSV or XLSX file: a second process reads and checks its rows (see
-    `sheet_process`) while this one prepares the records of the rows checked so far; the
+    """Import a CSV or XLSX file: a second process reads its rows (see `sheet_process`)
+    while this one checks them and prepares the records of the rows checked so far; the
     writes begin once every row is checked. SheetError as for `import_rows`."""
     with still_heap():
         return await _import_chunks(

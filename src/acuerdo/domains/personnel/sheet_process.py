@@ -1,20 +1,19 @@
-"""Reading and checking a spreadsheet in a second process, while the node prepares records.
+"""Reading a spreadsheet in a second process, while the node checks its rows and prepares records.
 
 openpyxl's read-only reader spends ~80-120 us of Python a row of 18 cells (a sheet saved with
-shared strings; ~200 us when each cell holds its text), and the row checks another ~30 us: at
-100,000 rows that is a third of the whole import's budget if it shares a core (and the GIL)
-with the writes. So the importer starts this module as a child process
-(`python -m acuerdo.domains.personnel.sheet_process`): the child reads the sheet, checks
-every row (`RowPlanner`, the same code an in-process import runs) and hands on the plans
-and errors in chunks, while the importer turns each chunk into prepared records on its own
-core. Nothing is written until the child has read the last row: a file with errors still
-writes nothing.
+shared strings; ~200 us when each cell holds its text): at 100,000 rows, 10 s of one core.
+So the importer starts this module as a child process
+(`python -m acuerdo.domains.personnel.sheet_process`): the child reads the sheet and hands
+on the header, then the rows' cells in chunks, while the importer checks each chunk's rows
+(`RowPlanner`, ~20 us a row, the same code an in-process import runs) and turns the valid
+ones into prepared records on its own core. (The child used to check the rows too; the
+reading alone is the longer side, so the checks now run beside the importer's preparing.)
+Nothing is written until the child has read the last row: a file with errors still writes
+nothing.
 
-The request (file bytes or path, format, column mapping, agreement) goes to the child's
-stdin as one pickle; each answer is a frame on its stdout, a 4-byte length and a pickle.
-Both ends are this module, so the pickles are trusted. The child starts in ~0.4 s of CPU:
-it imports the reference JSON Schema validator (jsonschema, ~1.8 s to import) only when a
-row fails the compiled one, to word the row's errors.
+The request (file bytes or path, format) goes to the child's stdin as one pickle; each
+answer is a frame on its stdout, a 4-byte length and a pickle. Both ends are this module,
+so the pickles are trusted. The child starts in ~0.4 s of CPU.
 
 The child reads XLSX with the standard library's C XML parser rather than defusedxml's
 pure-Python one (twice as fast): this Python's expat (2.4.1 or later) limits entity
@@ -26,11 +25,12 @@ documentation). `check_expat` refuses to run on an older expat.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import pickle
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -99,7 +99,30 @@ def check_expat() -> None:
 async def planned_chunks(
     agreement: Agreement, source: bytes | Path, fmt: SheetFormat, mapping: ColumnMapping
 ) -> AsyncIterator[Chunk]:
-    """The sheet's chunks as the child reads them; SheetError as the child words it."""
+    """The sheet's rows planned in chunks as the child reads them; SheetError as the child
+    words it (a file it cannot read) or as the planner does (a header lacking columns)."""
+    planner: RowPlanner | None = None
+    count = 0
+    async with contextlib.aclosing(_frames(source, fmt)) as frames:  # the child stops with us
+        async for kind, value in frames:
+            if kind == "header":
+                planner = RowPlanner(agreement, value, mapping)  # SheetError: columns missing
+                continue
+            if planner is None:
+                raise RuntimeError("the sheet reader sent rows before the header")
+            chunk = Chunk()
+            for number, cells in value:
+                plan, errors = planner.plan(Row(number, cells))
+                if plan is not None:
+                    chunk.plans.append(plan)
+                chunk.errors.extend(errors)
+            count += len(value)
+            chunk.rows_read = count
+            yield chunk
+
+
+async def _frames(source: bytes | Path, fmt: SheetFormat) -> AsyncGenerator[tuple[str, Any], None]:
+    """The child's frames up to its end: ("header", names), then ("rows", [(number, cells)])."""
     check_expat()
     env = dict(os.environ, OPENPYXL_DEFUSEDXML="False")
     # The child's warnings go to a file, not a pipe nobody reads until the end (a file full
@@ -117,9 +140,7 @@ async def planned_chunks(
         assert proc.stdin is not None
         assert proc.stdout is not None
         try:
-            proc.stdin.write(
-                pickle.dumps((source, fmt, mapping, agreement), pickle.HIGHEST_PROTOCOL)
-            )
+            proc.stdin.write(pickle.dumps((source, fmt), pickle.HIGHEST_PROTOCOL))
             await proc.stdin.drain()
             proc.stdin.close()
             while True:
@@ -138,7 +159,7 @@ async def planned_chunks(
                     break
                 if kind == "sheet-error":
                     raise SheetError(value)
-                yield value
+                yield kind, value
             await proc.wait()
         finally:
             if proc.returncode is None:
@@ -157,13 +178,20 @@ def _send(out: BinaryIO, kind: str, value: Any) -> None:
 
 
 def main() -> None:
-    """Read the request from stdin, answer chunks on stdout."""
-    source, fmt, mapping, agreement = pickle.load(sys.stdin.buffer)  # noqa: S301 (the importer's)
+    """Read the request from stdin, answer the header and then the rows, in frames."""
+    source, fmt = pickle.load(sys.stdin.buffer)  # noqa: S301 (the importer's)
     out = sys.stdout.buffer
     try:
         header, rows = read_rows(source, fmt)
-        for chunk in chunked(agreement, header, rows, mapping):
-            _send(out, "chunk", chunk)
+        _send(out, "header", header)
+        batch: list[tuple[int, tuple[Any, ...]]] = []
+        for row in rows:
+            batch.append((row.number, row.cells))
+            if len(batch) == CHUNK_ROWS:
+                _send(out, "rows", batch)
+                batch = []
+        if batch:
+            _send(out, "rows", batch)
     except SheetError as exc:
         _send(out, "sheet-error", str(exc))
     _send(out, "end", None)
