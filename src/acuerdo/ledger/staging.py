@@ -178,13 +178,18 @@ def _check_job(job: Job, state: BatchState) -> list[str]:
 def _release(s: Signed, state: BatchState, ctx: WriterContext) -> Release:
     """The version's audience, narrowed by what it refers to; computed once per kind."""
     d = s.draft
-    marking_ids = d.markings | frozenset(s.applied_markings)
+    # (Most versions carry no applied markings and no refs: neither set is built for them.)
+    marking_ids = d.markings | frozenset(s.applied_markings) if s.applied_markings else d.markings
     # A referenced object this node does not hold reveals nothing and restricts nothing;
     # nor does personal data, which is marked apart from the record that links it.
-    held = tuple(
-        state.objects[r].audience
-        for r in sorted(d.refs)
-        if r in state.objects and state.objects[r].object_type not in PERSONAL_TYPES
+    held = (
+        tuple(
+            o.audience
+            for o in map(state.objects.get, sorted(d.refs))
+            if o is not None and o.object_type not in PERSONAL_TYPES
+        )
+        if d.refs
+        else ()
     )
     key = (d.object_type, d.kind, d.holder, s.author, marking_ids, held)
     found = state.releases.get(key)

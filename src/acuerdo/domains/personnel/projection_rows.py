@@ -121,19 +121,19 @@ async def write_kept(conn: AsyncConnection, plan: KeepPlan) -> list[Kept]:
 
 async def current_bodies(
     conn: AsyncConnection, object_ids: Iterable[str], known: Mapping[str, Projected]
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, Mapping[str, Any]]:
     """The newest stored version's body of each object (internal use: never handed out).
 
     `known` are versions of this transaction; when one of them is its object's newest, its
     parsed body is used as it is instead of reading and parsing the stored bytes again.
     """
     ids = sorted(set(object_ids))
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, Mapping[str, Any]] = {}
     # An object first stored by this transaction: its newest version is among `known`.
     for oid in ids:
         p = known.get(oid)
         if p is not None and p.new_object:
-            out[oid] = dict(p.draft.obj)
+            out[oid] = p.draft.obj
     newest: dict[str, tuple[str, int]] = {}
     for chunk in chunks([oid for oid in ids if oid not in out]):
         q = select(ledger.c.object_id, ledger.c.version_key, ledger.c.seq)
@@ -144,7 +144,7 @@ async def current_bodies(
     for oid, (vkey, seq) in newest.items():
         p = known.get(oid)
         if p is not None and p.draft.version_key == vkey and p.seq == seq:
-            out[oid] = dict(p.draft.obj)
+            out[oid] = p.draft.obj
         else:
             to_read.append(seq)
     for seqs in chunks(sorted(to_read)):
