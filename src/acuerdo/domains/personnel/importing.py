@@ -152,7 +152,7 @@ def _joined(batches: list[_Prepared], rows: int) -> _Prepared:
     random, so each version dirties a page in each of several indexes, and a page dirtied
     by many versions of one transaction is logged and copied back once, not once a batch
     (100,000 rows: writer's thread 21.4 s of CPU and checkpointer's 6.3 s at 1,000 rows a
-    transaction, 17.4 s and 3.6 s at 5,000). Another write waits for at most one such
+    transaction, 18.2 s and 4.3 s at 5,000). Another write waits for at most one such
     transaction (~1.5 s).
     """
     first = batches.pop(0)
