@@ -18,9 +18,8 @@ from acuerdo.ledger.schema import alembic_config
 from acuerdo.ledger.tables import grants, ledger, metadata, objects
 from acuerdo.markings import TLP, TLP2_MARKING_IDS
 from acuerdo.node import Node
-from acuerdo.users import add_user
 from conftest import make_node
-from personnel.test_import_xlsx import sheet
+from personnel.test_import_xlsx import registrar, sheet
 
 
 def _indicator() -> dict[str, Any]:
@@ -143,11 +142,7 @@ async def test_wide_tables_round_trip_through_0011_keep_their_rows(
     keep every row of both."""
     node = await make_node(tmp_path / "usa", database_url)
     try:
-        party = node.agreement.party(node.party)
-        user = await add_user(
-            node.engines.writer, party=node.party, name="registrar",
-            agency=party.agencies[0].id, roles=["registrar"], password=None,
-        )  # fmt: skip
+        user = await registrar(node)
         header, rows = read_rows(sheet(12, SheetFormat.CSV), SheetFormat.CSV)
         report = await import_rows(node, user, header, rows, DEFAULT_MAPPING)
         assert report.written_rows == 12

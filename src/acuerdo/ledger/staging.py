@@ -182,15 +182,8 @@ def _release(s: Signed, state: BatchState, ctx: WriterContext) -> Release:
     marking_ids = d.markings | frozenset(s.applied_markings) if s.applied_markings else d.markings
     # A referenced object this node does not hold reveals nothing and restricts nothing;
     # nor does personal data, which is marked apart from the record that links it.
-    held = (
-        tuple(
-            o.audience
-            for o in map(state.objects.get, sorted(d.refs))
-            if o is not None and o.object_type not in PERSONAL_TYPES
-        )
-        if d.refs
-        else ()
-    )
+    refs = map(state.objects.get, sorted(d.refs)) if d.refs else ()
+    held = tuple(o.audience for o in refs if o is not None and o.object_type not in PERSONAL_TYPES)
     key = (d.object_type, d.kind, d.holder, s.author, marking_ids, held)
     found = state.releases.get(key)
     if found is not None:
