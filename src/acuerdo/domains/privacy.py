@@ -78,14 +78,18 @@ class ErasureProjector:
     ) -> None:
         del dialect
         personal: list[str] = []
+        stored_referrers = False
         for v in versions:
             d = v.draft
             if d.object_type == ERASURE:
                 await _erase(conn, str(d.obj["personal_data_ref"]), d.owner, d.object_id)
             elif d.object_type == PERSONAL:
                 personal.append(d.object_id)
-        # Personal data arriving after its erasure: one indexed lookup per 500 ids.
-        for i in range(0, len(personal), 500):
+                stored_referrers = stored_referrers or v.facts.referenced
+        # Personal data arriving after its erasure: one indexed lookup per 500 ids, unless
+        # the writer found that nothing stored refers to what it writes (an import's new
+        # personal data: 0.6 s of lookups at 100,000 rows, all finding nothing).
+        for i in range(0, len(personal) if stored_referrers else 0, 500):
             found = await conn.execute(
                 select(refs.c.dst_id, objects.c.object_id, objects.c.owner)
                 .join(objects, objects.c.object_id == refs.c.src_id)
