@@ -158,3 +158,22 @@ async def test_presence_lists_pseudonyms_to_roles_without_personal_data(
     assert [r["person"] for r in named.rows] == [r["person"] for r in hidden.rows] == [pid]
     assert named.rows[0]["name"] == "Benítez Ortiz, José María Ignacio"
     assert hidden.rows[0]["name"].startswith("p-") and "Benítez" not in str(hidden.rows)
+
+
+async def test_a_person_stored_after_their_crossing_counts_in_the_timeline(
+    harness: NodeHarness, host: Node
+) -> None:
+    """The host's confirmation of an arrival may reach this node before the sending state's
+    record of the person: the day counts once the person is stored, in a later transaction
+    (the writer sees that a stored record names the new person and recounts its days)."""
+    h = harness
+    reg = h.users["registrar"]
+    pdata = personal_data()
+    p = person(pdata)
+    await take_in(h.node, host, [confirmation(p["id"], "arrival", "2026-07-03T14:00:00Z")])
+    days = dict(await timeline(h.node, reg, date(2026, 7, 1), date(2026, 7, 5)))
+    assert days[date(2026, 7, 4)] == 0  # no person row yet: nothing to count
+    await h.node.write([pdata, p, order([p["id"]])], user=reg)
+    days = dict(await timeline(h.node, reg, date(2026, 7, 1), date(2026, 7, 5)))
+    assert days[date(2026, 7, 2)] == 0
+    assert days[date(2026, 7, 4)] == 1

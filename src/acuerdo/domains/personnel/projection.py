@@ -98,10 +98,15 @@ class PersonnelProjector:
                 of[p.draft.object_type].append(p)
         if not of:
             return
+        # Nothing stored before this transaction refers to what it writes (the writer read
+        # the references): no stored person names its personal data, no stored movement its
+        # persons. An import's new rows are so; their lookups would all find nothing.
+        stored_referrers = versions[0].facts.referenced
         plan = await plan_newest(conn, P, "person_id", of[PERSON], self._person_values)
         decide_for = {k.version.draft.object_id for k in plan.kept}
         window_for = set(decide_for)
-        decide_for |= await _persons_with_personal_data(conn, of[PERSONAL])
+        if stored_referrers:
+            decide_for |= await _persons_with_personal_data(conn, of[PERSONAL])
         known = newest_of_batch(of[PERSON] + of[PERSONAL])
         decided = await self._decide(conn, sorted(decide_for), known)
         # The order links first: a person whose row this transaction makes is inserted with
@@ -118,7 +123,12 @@ class PersonnelProjector:
         await _update_persons(conn, windows)
         stays_for = await _events(conn, of[MOVEMENT] + of[CONFIRMATION])
         await _stays(conn, sorted(stays_for), self.window)
-        await presence_days.refresh(conn, sorted(decide_for | window_for | stays_for))
+        # A person first stored now, with no stays made now and no movement stored before,
+        # has no days to count, before or after.
+        dayless: set[str] = set()
+        if not stored_referrers:
+            dayless = {p.draft.object_id for p in of[PERSON] if p.new_object} - stays_for
+        await presence_days.refresh(conn, sorted((decide_for | window_for | stays_for) - dayless))
 
     def _person_values(self, p: Projected) -> dict[str, Any]:
         o = p.draft.obj
