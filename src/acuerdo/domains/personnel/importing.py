@@ -37,7 +37,7 @@ from acuerdo.users import User
 
 BATCH_ROWS = 1000
 # Rows a write job holds once every row is checked: prepared batches are joined up to this.
-WRITE_ROWS = 5000
+WRITE_ROWS = 10_000
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
@@ -152,8 +152,9 @@ def _joined(batches: list[_Prepared], rows: int) -> _Prepared:
     random, so each version dirties a page in each of several indexes, and a page dirtied
     by many versions of one transaction is logged and copied back once, not once a batch
     (100,000 rows: writer's thread 21.4 s of CPU and checkpointer's 6.3 s at 1,000 rows a
-    transaction, 18.2 s and 4.3 s at 5,000). Another write waits for at most one such
-    transaction (~1.5 s).
+    transaction, 18.2 s and 4.3 s at 5,000). At 10,000 the whole import took ~1 s less
+    again (28.8 and 29.6 s against 30.4 and 30.4 s at 5,000, alternating runs), and 20,000
+    gained nothing more. Another write waits for at most one such transaction (~1.7 s).
     """
     first = batches.pop(0)
     joined = _Prepared(
