@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 
 from acuerdo.domains.personnel.importing import ImportReport, import_sheet
 from acuerdo.domains.personnel.importing_records import NAMESPACE, natural_id
+from acuerdo.domains.personnel.importing_records import salts as fresh_salts
 from acuerdo.domains.personnel.spreadsheet import (
     DEFAULT_MAPPING,
     TEMPLATE,
@@ -234,3 +235,10 @@ async def test_xlsx_cells_typed_as_dates_and_numbers_are_read(tmp_path: Path) ->
     plans, errors = plan_rows(load_profile("usa-pry-2025"), header, [row], DEFAULT_MAPPING)
     assert not errors
     assert plans[0].personal["date_of_birth"] == "1985-03-09" and plans[0].id_number == "12345"
+
+
+async def test_fresh_salts_are_16_random_bytes_each() -> None:
+    made = fresh_salts(1000) + fresh_salts(1000)
+    assert all(len(s) == 32 and bytes.fromhex(s) for s in made)
+    assert len(set(made)) == 2000
+    assert fresh_salts(0) == []

@@ -27,7 +27,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from acuerdo.domains.personnel.importing_records import order_object, row_objects, to_write
+from acuerdo.domains.personnel.importing_records import (
+    order_object,
+    row_objects,
+    salts,
+    to_write,
+)
 from acuerdo.domains.personnel.importing_rows import RowPlan
 from acuerdo.domains.personnel.sheet_process import Chunk, chunked, planned_chunks
 from acuerdo.domains.personnel.spreadsheet import ColumnMapping, Row, SheetFormat
@@ -130,7 +135,7 @@ async def prepare_plans(
 ) -> _Prepared:
     """A batch of rows as the versions to write (checked by `Node.prepare`), the rows'
     outcomes counted and each order's persons gathered; nothing is written."""
-    pairs = [row_objects(node, p) for p in plans]
+    pairs = [row_objects(node, p, salt) for p, salt in zip(plans, salts(len(plans)), strict=True)]
     kept = await to_write(node, user, [o for pair in pairs for o in pair], now)
     drafts = [node.prepare(o) for o in kept]
     changed = {o["id"] for o in kept}

@@ -126,15 +126,26 @@ def versioned(
     return new
 
 
-def row_objects(node: Node, plan: RowPlan) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The personal-data and covered-person objects of a row (without timestamps)."""
+def salts(count: int) -> list[str]:
+    """`count` fresh personal-data salts of 16 random bytes (hex), as `secrets.token_hex`
+    makes them but from one read of the system's generator: a read per row cost ~4 us, 0.4 s
+    of a 100,000-row import, in the process that checks the rows."""
+    pool = secrets.token_bytes(16 * count).hex()
+    return [pool[i : i + 32] for i in range(0, 32 * count, 32)]
+
+
+def row_objects(
+    node: Node, plan: RowPlan, salt: str | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The personal-data and covered-person objects of a row (without timestamps); `salt`
+    is a fresh one from `salts` (one is made when not given)."""
     pid = natural_id(node, PERSONAL, plan.id_kind, plan.id_number)
     personal = {
         "type": PERSONAL,
         "spec_version": "2.1",
         "id": pid,
         "extensions": _declared(PERSONAL),
-        "salt": secrets.token_hex(16),
+        "salt": salt if salt is not None else secrets.token_hex(16),
         **plan.personal,
     }
     person = {
