@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
-from acuerdo.ledger import rowio
+from acuerdo.ledger import grant_groups, rowio
 from acuerdo.ledger.staging import GRANT_COLUMNS
 from acuerdo.ledger.tables import grants
 
@@ -83,6 +83,6 @@ def test_grouped_grant_rows_store_what_row_by_row_stores(
 def test_this_sqlite_groups_grant_rows() -> None:
     """The SQLite acuerdo runs on here has JSON built in, so the grouped path is the one the
     property test above checks, and the one a node uses."""
-    assert rowio.JSON_EACH
+    assert grant_groups.JSON_EACH
     db = sqlite3.connect(":memory:")
     assert db.execute("SELECT count(*) FROM json_each('[1,2,3]')").fetchone() == (3,)

@@ -17,8 +17,6 @@ input) with placeholders for every value; hence the S608 exemptions below.
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -29,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from acuerdo.ledger import audit as audit_chain
 from acuerdo.ledger import staging
 from acuerdo.ledger.engine import lock_for_writing
+from acuerdo.ledger.grant_groups import JSON_EACH, grouped_grants
 from acuerdo.ledger.staging import BatchState, ObjectState, Stage, object_rows
 from acuerdo.ledger.writes import Job, WriterContext
 
@@ -355,34 +354,11 @@ async def load_state(
     return state
 
 
-# On SQLite a version's grant rows (one per token: ~6 a version, over a million in a large
-# import) go in one statement per (token, type, channels, current), the versions' seqs a
-# JSON array that SQLite itself expands (`json_each`, built in since 3.38). An executemany
-# binds each row in Python, holding the GIL between rows: at 2.7 us a row the grants were
-# the largest insert, and whatever Python the event loop ran meanwhile stalled them.
-_GRANTS_BY_GROUP_SQL = (
-    "INSERT INTO grants (token, seq, object_type, channels, current) "
-    "SELECT ?, value, ?, ?, ? FROM json_each(?)"
-)
-JSON_EACH = sqlite3.sqlite_version_info >= (3, 38)
-
-
 def _grant_statement(d: Dialect, rows: list[list[Any]]) -> tuple[str, Rows]:
-    """The batch's grant rows as one executemany: grouped (see above) on SQLite."""
-    if d.paramstyle != "qmark" or not JSON_EACH:
-        return _insert_sql(d, "grants", staging.GRANT_COLUMNS), [tuple(r) for r in rows]
-    groups: dict[tuple[Any, ...], list[int]] = {}
-    for token, seq, object_type, channels, current in rows:
-        key = (token, object_type, channels, bool(current))
-        seqs = groups.get(key)
-        if seqs is None:
-            seqs = groups[key] = []
-        seqs.append(seq)
-    # Token-major, seqs ascending: the primary key (token, seq) grows at its ends.
-    return _GRANTS_BY_GROUP_SQL, [
-        (*key, json.dumps(sorted(seqs), separators=(",", ":")))
-        for key, seqs in sorted(groups.items())
-    ]
+    """The batch's grant rows as one executemany: grouped on SQLite (`grant_groups`)."""
+    if d.paramstyle == "qmark" and JSON_EACH:
+        return grouped_grants(rows)
+    return _insert_sql(d, "grants", staging.GRANT_COLUMNS), [tuple(r) for r in rows]
 
 
 def _statements(d: Dialect, stage: Stage, state: BatchState) -> list[tuple[str, Rows]]:
