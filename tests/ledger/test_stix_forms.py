@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from acuerdo.ledger.record import prepare, version_key
-from acuerdo.ledger.stix import ID_RE, StixError, format_instant, parse_timestamp
+from acuerdo.ledger.stix import ID_RE, StixError, format_instant, id_type, parse_timestamp
 
 GREEDY_ID = re.compile(
     r"^(?P<type>[a-z0-9][a-z0-9-]+[a-z0-9])--"
@@ -120,3 +120,11 @@ def test_id_expression_matches_what_the_greedy_one_matched(text: str) -> None:
     assert (ours is None) == (reference is None)
     if ours is not None and reference is not None:
         assert ours.group("type") == reference.group("type")
+
+
+@given(id_texts)
+def test_id_type_is_the_id_expression_over_the_whole_text(text: str) -> None:
+    """`id_type` (the ledger's check) agrees with `ID_RE` over the whole text: the same ids
+    and types, and a trailing newline, which `$` lets through, is no id."""
+    whole = ID_RE.fullmatch(text)
+    assert id_type(text) == (None if whole is None else whole.group("type"))
