@@ -134,18 +134,16 @@ def salts(count: int) -> list[str]:
     return [pool[i : i + 32] for i in range(0, 32 * count, 32)]
 
 
-def row_objects(
-    node: Node, plan: RowPlan, salt: str | None = None
-) -> tuple[dict[str, Any], dict[str, Any]]:
+def row_objects(node: Node, plan: RowPlan, salt: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The personal-data and covered-person objects of a row (without timestamps); `salt`
-    is a fresh one from `salts` (one is made when not given)."""
+    is a fresh one from `salts`."""
     pid = natural_id(node, PERSONAL, plan.id_kind, plan.id_number)
     personal = {
         "type": PERSONAL,
         "spec_version": "2.1",
         "id": pid,
         "extensions": _declared(PERSONAL),
-        "salt": salt if salt is not None else secrets.token_hex(16),
+        "salt": salt,
         **plan.personal,
     }
     person = {
