@@ -17,6 +17,10 @@ import httpx
 import pytest
 
 from acuerdo.api.app import create_app
+from acuerdo.ledger.keys import KeyPurpose
+from acuerdo.ledger.record import prepare
+from acuerdo.ledger.signing import sign_record
+from acuerdo.ledger.writes import Signed
 from acuerdo.node import Node, init_node
 from acuerdo.settings import Settings
 from acuerdo.users import User, add_user, create_token
@@ -88,6 +92,19 @@ async def make_node(
     settings = Settings(home=home, database_url=database_url, max_body_bytes=64 * 1024)
     await init_node(settings, party=party, agreement=agreement)
     return await Node.open(settings)
+
+
+def signed_here(node: Node, obj: dict[str, object]) -> Signed:
+    """`obj` checked and signed by `node` as its own version, with the markings the node
+    applies: what `node.writer.append` takes, without the API or `Node.write` around it."""
+    draft = prepare(obj, writer_party=node.party)
+    envelope, sig = sign_record(
+        draft.body,
+        agreement_hash=node.agreement.hash,
+        origin=node.party,
+        signer=node.keys.signer(KeyPurpose.RECORDS),
+    )
+    return Signed(draft, envelope, sig, node.party, None, node.applied_markings(draft))
 
 
 @pytest.fixture

@@ -19,14 +19,12 @@ import pytest
 from sqlalchemy import select
 
 from acuerdo.ledger import audit as audit_chain
-from acuerdo.ledger.keys import KeyPurpose
-from acuerdo.ledger.record import prepare
-from acuerdo.ledger.signing import sign_record
 from acuerdo.ledger.tables import grants, objects
 from acuerdo.ledger.writer import utc_now
 from acuerdo.ledger.writes import PrecedingWriteFailed, Signed, WriteRefused
 from acuerdo.node import Node, init_node
 from acuerdo.settings import Settings
+from conftest import signed_here
 
 VERSIONS = 8
 
@@ -43,17 +41,6 @@ async def node(tmp_path: Path) -> AsyncIterator[Node]:
         await opened.close()
 
 
-def _signed(node: Node, obj: dict[str, Any]) -> Signed:
-    draft = prepare(obj, writer_party="USA")
-    envelope, sig = sign_record(
-        draft.body,
-        agreement_hash=node.agreement.hash,
-        origin="USA",
-        signer=node.keys.signer(KeyPurpose.RECORDS),
-    )
-    return Signed(draft, envelope, sig, "USA", None, node.applied_markings(draft))
-
-
 def _versions(node: Node, name: str = "airstrip", object_id: str | None = None) -> list[Signed]:
     """VERSIONS versions of one indicator, oldest first, signed by this node."""
     base: dict[str, Any] = {
@@ -68,7 +55,7 @@ def _versions(node: Node, name: str = "airstrip", object_id: str | None = None) 
     }
     base["name"] = name
     return [
-        _signed(node, base | {"modified": f"2026-07-{day:02d}T00:00:00Z"})
+        signed_here(node, base | {"modified": f"2026-07-{day:02d}T00:00:00Z"})
         for day in range(1, VERSIONS + 1)
     ]
 

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from acuerdo.ledger import audit as audit_chain
 from acuerdo.ledger import staging
+from acuerdo.ledger.audit_staging import AUDIT_COLUMNS
 from acuerdo.ledger.engine import lock_for_writing
 from acuerdo.ledger.grant_groups import JSON_EACH, grouped_grants
 from acuerdo.ledger.staging import BatchState, ObjectState, Stage, object_rows
@@ -372,7 +373,7 @@ def _statements(d: Dialect, stage: Stage, state: BatchState) -> list[tuple[str, 
         (_uncurrent_sql(d), stage.uncurrent),
         _grant_statement(d, stage.grant_rows),
         (refs_sql, list(stage.refs_rows)),
-        (_insert_sql(d, "audit", staging.AUDIT_COLUMNS), stage.audit_rows),
+        (_insert_sql(d, "audit", AUDIT_COLUMNS), stage.audit_rows),
         (_insert_sql(d, "quarantine", staging.QUARANTINE_COLUMNS), stage.quarantine_rows),
     ]
     return [(sql, rows) for sql, rows in plan if rows]

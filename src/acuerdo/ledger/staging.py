@@ -13,14 +13,11 @@ gate decision, and exactly the decision each of them would get on its own.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
-from json.encoder import encode_basestring as _q
 from typing import Any
 
-from acuerdo.ledger import audit as audit_chain
 from acuerdo.ledger.access import (
     admits_node,
     audience_from_json,
@@ -29,6 +26,7 @@ from acuerdo.ledger.access import (
     channel_mask,
     extend_catalog,
 )
+from acuerdo.ledger.audit_staging import stage_audit, stage_write_audit
 from acuerdo.ledger.record import Draft
 from acuerdo.ledger.types import PERSONAL_TYPES
 from acuerdo.ledger.writes import (
@@ -85,6 +83,11 @@ class BatchState:
     # (object id, token) -> (seq, version key) of the newest version granted to that token:
     # "current" is per audience, so a withheld newer version hides nothing older.
     token_current: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
+    # Objects first written by this batch, whose one version so far is current for every
+    # token it was granted to: (seq, version key), kept instead of a `token_current` entry
+    # per token (an import's new objects are nearly all of its versions); `_unfresh` turns
+    # one into those entries if a later version of it comes.
+    fresh: dict[str, tuple[int, str]] = field(default_factory=dict)
     # (ledger head, audit seq, audit hash) as read: the writer checks them again before it
     # writes a batch it staged while the previous one committed.
     heads: tuple[int, int | None, str | None] = (0, None, None)
@@ -124,7 +127,6 @@ LEDGER_COLUMNS = (
 )  # fmt: skip
 GRANT_COLUMNS = ("token", "seq", "object_type", "channels", "current")
 REFS_COLUMNS = ("src_id", "dst_id")
-AUDIT_COLUMNS = ("seq", "at", "actor", "action", "subject", "detail", "prev", "hash")
 QUARANTINE_COLUMNS = ("received_at", "source", "body", "envelope", "signature", "reason")
 OBJECT_COLUMNS = (
     "object_id", "owner", "object_type", "current_seq", "current_version_key", "revoked",
@@ -234,7 +236,7 @@ def stage_job(
             continue
         results.append(_stage_version(s, job.actor, state, stage, ctx, now))
     for entry in job.entries:
-        _stage_audit(entry, state, stage, now)
+        stage_audit(entry, state, stage, now)
     return results
 
 
@@ -275,16 +277,22 @@ def _stage_version(
         )
         stage.touched.add(d.object_id)
     if release.tokens:
-        rows = [
-            [t, seq, d.object_type, release.mask, _newest_for(t, seq, d, obj, state, stage)]
-            for t in release.tokens
-        ]
+        if obj is None:  # new to the ledger and to the batch: current for every token
+            rows = [[t, seq, d.object_type, release.mask, True] for t in release.tokens]
+            state.fresh[d.object_id] = (seq, d.version_key)
+        else:
+            if state.fresh:
+                _unfresh(d.object_id, state, stage)
+            rows = [
+                [t, seq, d.object_type, release.mask, _newest_for(t, seq, d, obj, state, stage)]
+                for t in release.tokens
+            ]
         stage.grant_rows.extend(rows)
         stage.grants_by_seq[seq] = rows
     if d.refs:
         stage.refs_rows.extend((d.object_id, r) for r in sorted(d.refs))
         stage.referred.update(d.refs)
-    _stage_write_audit(actor, d, s.origin, state, stage, now)
+    stage_write_audit(actor, d, s.origin, state, stage, now)
     if d.object_type == "marking-definition":
         definition = dict(d.obj)
         state.catalog = extend_catalog(state.catalog, [definition])
@@ -321,6 +329,16 @@ def _newest_for(
     return True
 
 
+def _unfresh(object_id: str, state: BatchState, stage: Stage) -> None:
+    """An object first written by this batch gets another version: its first version's
+    tokens become `token_current` entries, as `_newest_for` would have made them."""
+    found = state.fresh.pop(object_id, None)
+    if found is not None:
+        seq, version_key = found
+        for row in stage.grants_by_seq[seq]:
+            state.token_current[(object_id, row[0])] = (seq, version_key)
+
+
 def _uncurrent(old_seq: int, token: str, state: BatchState, stage: Stage) -> None:
     if old_seq >= state.first_seq:
         for row in stage.grants_by_seq.get(old_seq, ()):
@@ -328,53 +346,6 @@ def _uncurrent(old_seq: int, token: str, state: BatchState, stage: Stage) -> Non
                 row[4] = False
     else:
         stage.uncurrent.append((False, token, old_seq))
-
-
-def _stage_audit(entry: audit_chain.AuditEntry, state: BatchState, stage: Stage, now: str) -> None:
-    row = audit_chain.row_for(state.audit_head, state.next_audit, now, entry)
-    _push_audit(tuple(row[c] for c in AUDIT_COLUMNS), state, stage)
-
-
-def _push_audit(row: tuple[Any, ...], state: BatchState, stage: Stage) -> None:
-    stage.audit_rows.append(row)
-    state.audit_head = row[7]
-    state.next_audit += 1
-
-
-def _stage_write_audit(
-    actor: str, d: Draft, origin: str, state: BatchState, stage: Stage, now: str
-) -> None:
-    """The audit entry of a written version, built as text instead of through dicts.
-
-    It must equal `audit.row_for` byte for byte: each batch checks its first such entry
-    against `row_for`, and keeps to `row_for` for the whole batch if they ever differ.
-    """
-    if state.fast_audit is not True:
-        entry = audit_chain.AuditEntry(
-            actor, "record.write", d.object_id,
-            {"version": d.version_key, "sha256": d.sha256, "origin": origin},
-        )  # fmt: skip
-        row = audit_chain.row_for(state.audit_head, state.next_audit, now, entry)
-        expected = tuple(row[c] for c in AUDIT_COLUMNS)
-        if state.fast_audit is None:
-            state.fast_audit = _write_audit_row(actor, d, origin, state, now) == expected
-        _push_audit(expected, state, stage)
-        return
-    _push_audit(_write_audit_row(actor, d, origin, state, now), state, stage)
-
-
-def _write_audit_row(
-    actor: str, d: Draft, origin: str, state: BatchState, now: str
-) -> tuple[Any, ...]:
-    # Canonical JSON by hand: members in code-unit order, strings escaped as JCS does.
-    detail = f'{{"origin":{_q(origin)},"sha256":{_q(d.sha256)},"version":{_q(d.version_key)}}}'
-    seq, prev = state.next_audit, state.audit_head
-    content = (
-        f'{{"action":"record.write","actor":{_q(actor)},"at":{_q(now)},"detail":{detail},'
-        f'"seq":{seq},"subject":{_q(d.object_id)}}}'
-    )
-    digest = audit_chain.link(prev, hashlib.sha256(content.encode("utf-8")).hexdigest())
-    return (seq, now, actor, "record.write", d.object_id, detail, prev, digest)
 
 
 def object_rows(
