@@ -13,6 +13,7 @@ from typing import Any
 
 from acuerdo.ledger import stix, types, typeschemas
 from acuerdo.ledger.canonical import canonicalize, sha256_hex
+from acuerdo.ledger.frozen import quick_init
 from acuerdo.markings import MarkingError, parse_marking_definition
 from acuerdo.release import RecordKind
 
@@ -21,6 +22,7 @@ class RecordError(ValueError):
     """The object cannot be a record version; the message says which rule it breaks."""
 
 
+@quick_init
 @dataclass(frozen=True)
 class Draft:
     """A checked record version before signing."""

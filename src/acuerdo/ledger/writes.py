@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from acuerdo.ledger.access import extend_catalog
 from acuerdo.ledger.audit import AuditEntry
+from acuerdo.ledger.frozen import quick_init
 from acuerdo.ledger.record import Draft
 from acuerdo.markings import MarkingCatalog
 from acuerdo.release import Audience, SharingPolicy
@@ -30,6 +31,7 @@ class PrecedingWriteFailed(Exception):
     """A job queued to follow another (`Job.after`) was not written: that one failed."""
 
 
+@quick_init
 @dataclass(frozen=True)
 class Signed:
     """A checked, signed version with what the node records beside it."""
@@ -42,6 +44,7 @@ class Signed:
     applied_markings: tuple[str, ...] = ()
 
 
+@quick_init
 @dataclass(frozen=True)
 class Appended:
     """Where a version sits in the ledger; `duplicate` when it was already there."""
@@ -89,6 +92,7 @@ class WriteFacts:
     referenced: bool = True
 
 
+@quick_init
 @dataclass(frozen=True)
 class Projected:
     """A version just appended, as domain projections see it inside the write transaction."""

@@ -42,6 +42,14 @@ _NAMESPACE_BYTES = NAMESPACE.bytes
 VOLATILE = frozenset({"created", "modified", "salt"})
 
 
+@lru_cache(maxsize=4)
+def _keyed(secret: bytes) -> hmac.HMAC:
+    """HMAC-SHA256 keyed with a node's secret, its key already mixed in: a copy of it hashes
+    a message for less than `hmac.digest` costs from the key each time (1.8 against 2.9 us
+    here, twice a row, in the thread that bounds an import's reading)."""
+    return hmac.new(secret, digestmod="sha256")
+
+
 def natural_id(node: Node, object_type: str, *key: str) -> str:
     """A deterministic id: uuid5 over the party and a natural key keyed with the node secret.
 
@@ -49,7 +57,9 @@ def natural_id(node: Node, object_type: str, *key: str) -> str:
     text; a test compares them): building UUID objects cost ~25 us an id, a tenth of a
     100,000-row import's budget per row.
     """
-    mac = hmac.digest(node.secret, "\x00".join((node.party, object_type, *key)).encode(), "sha256")
+    keyed = _keyed(node.secret).copy()
+    keyed.update("\x00".join((node.party, object_type, *key)).encode())
+    mac = keyed.digest()
     name = f"{node.party}:{mac.hex()}".encode()
     raw = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name, usedforsecurity=False).digest()[:16])
     raw[6] = (raw[6] & 0x0F) | 0x50  # version 5
