@@ -15,6 +15,9 @@ from typing import Any
 
 import pytest
 
+from acuerdo.domains.personnel.importing_rows import RowPlan
+from acuerdo.domains.personnel.spreadsheet import Row
+from acuerdo.federation.outbox import Version
 from acuerdo.ledger.frozen import quick_init
 from acuerdo.ledger.record import Draft
 from acuerdo.ledger.writes import Appended, Projected, Signed, WriteFacts
@@ -81,8 +84,8 @@ def test_the_quick_init_refuses_what_it_cannot_build_alike() -> None:
             quick_init(cls)
 
 
-@pytest.mark.parametrize("cls", [Draft, Signed, Appended, Projected])
-def test_the_writers_classes_keep_their_parameters(cls: type[Any]) -> None:
+@pytest.mark.parametrize("cls", [Draft, Signed, Appended, Projected, RowPlan, Row, Version])
+def test_the_quick_classes_keep_their_parameters(cls: type[Any]) -> None:
     params = list(inspect.signature(cls).parameters.values())
     assert [p.name for p in params] == [f.name for f in dataclasses.fields(cls)]
     for p, f in zip(params, dataclasses.fields(cls), strict=True):

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from acuerdo.federation.tables import federation_outbox
 from acuerdo.ledger.access import CHANNEL_BITS
 from acuerdo.ledger.audit import GENESIS
+from acuerdo.ledger.frozen import quick_init
 from acuerdo.ledger.rowio import Fetch, in_one_hop, insert_rows, insert_sql, placeholders
 from acuerdo.ledger.tables import grants, ledger, refs
 from acuerdo.ledger.writes import Projected
@@ -61,6 +62,7 @@ def entry_hash(
     return hashlib.sha256(ENTRY_PREFIX + body.encode("utf-8")).hexdigest()
 
 
+@quick_init
 @dataclass(frozen=True)
 class Version:
     """What an outbox entry needs of a ledger version."""

@@ -23,6 +23,7 @@ import jsonschema_rs
 from acuerdo.agreement import Agreement
 from acuerdo.agreement.fieldtypes import iso_country_codes
 from acuerdo.domains.personnel.spreadsheet import Cell, ColumnMapping, Row
+from acuerdo.ledger.frozen import quick_init
 from acuerdo.ledger.typeschemas import schema as record_schema
 from acuerdo.ledger.typeschemas import validator
 
@@ -51,6 +52,7 @@ PROPERTY_FIELD = {
 }
 
 
+@quick_init
 @dataclass(frozen=True)
 class RowPlan:
     """A valid row: its natural key and the properties of the records it becomes."""

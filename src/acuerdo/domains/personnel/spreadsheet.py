@@ -22,6 +22,8 @@ from typing import Any, BinaryIO
 
 from openpyxl import Workbook, load_workbook
 
+from acuerdo.ledger.frozen import quick_init
+
 Cell = str | int | float | bool | date | datetime | None
 
 
@@ -36,6 +38,7 @@ class SheetError(ValueError):
     """The file cannot be read as a spreadsheet of this format; the message says why."""
 
 
+@quick_init
 @dataclass(frozen=True)
 class Row:
     """One data row: its number in the sheet (header = 1) and its cells, in column order."""
