@@ -59,8 +59,11 @@ def erasure(target: str) -> dict[str, Any]:
 
 async def _rows(h: NodeHarness, object_id: str) -> list[Any]:
     async with h.node.engines.reader.connect() as conn:
-        q = select(ledger.c.body, ledger.c.sha256, ledger.c.envelope).where(
-            ledger.c.object_id == object_id
+        # In ledger order: PostgreSQL returns rows an UPDATE rewrote in any order.
+        q = (
+            select(ledger.c.body, ledger.c.sha256, ledger.c.envelope)
+            .where(ledger.c.object_id == object_id)
+            .order_by(ledger.c.seq)
         )
         return list((await conn.execute(q)).all())
 
