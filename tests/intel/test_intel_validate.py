@@ -158,6 +158,14 @@ def test_unknown_types_and_non_objects_are_refused() -> None:
                                pattern_type="stix", valid_from=STAMP)) == []  # fmt: skip
 
 
+def test_a_custom_property_or_extension_id_ending_in_a_newline_is_refused() -> None:
+    """A pattern anchored with `$` would let "x_source\n" through as a custom property."""
+    base = sdo("indicator", pattern="[a:b = 1]", pattern_type="stix", valid_from=STAMP)
+    assert validate_object({**base, "x_source\n": "feed"}) != []
+    ext = "extension-definition--d83fce45-ef58-4c6c-a3f4-1fbc32e98c6e"
+    assert validate_object({**base, "extensions": {ext + "\n": {"extension_type": "x"}}}) != []
+
+
 def test_every_fault_is_reported_at_once() -> None:
     obj = sdos()[0]
     obj.update(name=1, aliases="x", confidence=-1)

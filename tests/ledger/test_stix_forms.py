@@ -8,6 +8,7 @@ keys are compared between nodes, so they must not change by one character.
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -15,11 +16,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from acuerdo.ledger.record import prepare, version_key
-from acuerdo.ledger.stix import ID_RE, StixError, format_instant, id_type, parse_timestamp
+from acuerdo.ledger.stix import (
+    ID_RE,
+    TYPE_RE,
+    StixError,
+    format_instant,
+    id_type,
+    parse_timestamp,
+)
 
 GREEDY_ID = re.compile(
     r"^(?P<type>[a-z0-9][a-z0-9-]+[a-z0-9])--"
-    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z"
 )
 FORM = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?Z$")
 
@@ -124,7 +132,15 @@ def test_id_expression_matches_what_the_greedy_one_matched(text: str) -> None:
 
 @given(id_texts)
 def test_id_type_is_the_id_expression_over_the_whole_text(text: str) -> None:
-    """`id_type` (the ledger's check) agrees with `ID_RE` over the whole text: the same ids
-    and types, and a trailing newline, which `$` lets through, is no id."""
-    whole = ID_RE.fullmatch(text)
-    assert id_type(text) == (None if whole is None else whole.group("type"))
+    """`id_type` (the ledger's check) agrees with `ID_RE` (the API's): the same ids and
+    types."""
+    found = ID_RE.match(text)
+    assert id_type(text) == (None if found is None else found.group("type"))
+
+
+def test_a_trailing_newline_makes_no_type_and_no_id() -> None:
+    """`$` would match before a final newline: every id and type check refuses one."""
+    oid = f"indicator--{uuid.uuid4()}"
+    assert ID_RE.match(oid) is not None and TYPE_RE.match("indicator") is not None
+    assert ID_RE.match(oid + "\n") is None and id_type(oid + "\n") is None
+    assert TYPE_RE.match("indicator\n") is None

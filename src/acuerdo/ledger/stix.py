@@ -31,13 +31,14 @@ SCO_TYPES = frozenset(
 )  # fmt: skip
 META_TYPES = frozenset({"marking-definition", "extension-definition", "language-content"})
 
-TYPE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,248}[a-z0-9]$")
+# `\Z`, not `$`: `$` also matches before a final newline, so "indicator\n" was a type.
+TYPE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,248}[a-z0-9]\Z")
 # The type part is matched lazily: a greedy one ran over the whole uuid (whose digits and
 # hyphens it also matches) and backed off again. One split only can match, as the uuid has
 # a fixed length before the end, so the ids matched and their types are the same.
 ID_RE = re.compile(
     r"^(?P<type>[a-z0-9][a-z0-9-]+?[a-z0-9])--"
-    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z"
 )
 _UUID_TAIL_RE = re.compile(r"--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _TYPE_PART_RE = re.compile(r"[a-z0-9][a-z0-9-]+[a-z0-9]")
@@ -46,8 +47,7 @@ _TYPE_PART_RE = re.compile(r"[a-z0-9][a-z0-9-]+[a-z0-9]")
 def id_type(value: str) -> str | None:
     """The type of a '<type>--<uuid>' id, or None when the text is not one.
 
-    What `ID_RE` matches, except that a trailing newline (which `$` lets through) is not an
-    id. The uuid has a fixed length, so the type is whatever precedes its last 38
+    What `ID_RE` matches. The uuid has a fixed length, so the type is whatever precedes its last 38
     characters: two anchored matches instead of the lazy type's trial of every split (~2 us
     an id, and the ledger checks every id it takes in and every reference in it).
     """

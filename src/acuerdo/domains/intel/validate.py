@@ -29,9 +29,10 @@ from acuerdo.ledger.types import EVALUATION_EXTENSION_ID
 
 SPECS: Mapping[str, TypeSpec] = {**SDO_SPECS, **SCO_SPECS, **ACUERDO_SCO_SPECS}
 INTEL_TYPES = frozenset(SPECS)
-_CUSTOM = re.compile(r"^x_[a-z0-9_]{1,248}$")
+# `\Z`, not `$` (which also matches before a final newline), as in `ledger.stix`.
+_CUSTOM = re.compile(r"^x_[a-z0-9_]{1,248}\Z")
 _EXTENSION_ID = re.compile(
-    r"^extension-definition--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+    r"^extension-definition--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z"
 )
 _EXTENSION_TYPES = frozenset(
     {"new-sdo", "new-sco", "new-sro", "property-extension", "toplevel-property-extension"}
