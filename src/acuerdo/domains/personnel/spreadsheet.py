@@ -20,8 +20,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 
+from acuerdo.domains.personnel.xlsx_strings import open_workbook
 from acuerdo.ledger.frozen import quick_init
 
 Cell = str | int | float | bool | date | datetime | None
@@ -85,7 +86,7 @@ def _xlsx_rows(source: bytes | Path) -> Iterator[tuple[int, tuple[Cell, ...]]]:
     stream: BinaryIO = source.open("rb") if isinstance(source, Path) else io.BytesIO(source)
     with stream:
         try:
-            book = load_workbook(stream, read_only=True, data_only=True)
+            book = open_workbook(stream)  # openpyxl's reader, its shared texts read faster
         except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
             raise SheetError(f"the file is not an XLSX workbook: {exc}") from None
         try:
