@@ -31,7 +31,7 @@ from acuerdo.ledger.tables import api_tokens, user_roles, users
 from acuerdo.release import Recipient
 
 ROLES = ("admin", "registrar", "approver", "analyst", "verifier", "viewer")
-NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}\Z")
 MIN_PASSWORD = 12
 _hasher = PasswordHasher()
 

@@ -19,12 +19,14 @@ from pydantic import AfterValidator
 from acuerdo.agreement.facts import PARTY_REFS
 from acuerdo.agreement.yamlnodes import read_yaml
 
-_SLUG = re.compile(r"^[a-z0-9]+(?:[-.][a-z0-9]+)*$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})$")
-_B64URL = re.compile(r"^[A-Za-z0-9_-]+$")
-_HANDLING = re.compile(r"^[A-Z0-9][A-Z0-9-]*$")
-_RECORD_TYPE = re.compile(r"^(?:[a-z][a-z0-9-]*|\*[a-z][a-z0-9-]*\*)$")
+_SLUG = re.compile(r"^[a-z0-9]+(?:[-.][a-z0-9]+)*\Z")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
+_TIMESTAMP = re.compile(
+    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})\Z"
+)
+_B64URL = re.compile(r"^[A-Za-z0-9_-]+\Z")
+_HANDLING = re.compile(r"^[A-Z0-9][A-Z0-9-]*\Z")
+_RECORD_TYPE = re.compile(r"^(?:[a-z][a-z0-9-]*|\*[a-z][a-z0-9-]*\*)\Z")
 
 #: Roles acuerdo grants within an agency.
 Role = Literal["admin", "registrar", "approver", "analyst", "verifier", "viewer"]

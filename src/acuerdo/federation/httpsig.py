@@ -32,7 +32,7 @@ from acuerdo.ledger.signing import Signer
 LABEL = "acuerdo"
 AGREEMENT_HEADER = "acuerdo-agreement"
 COVERED = ("@method", "@target-uri", "date", "content-digest", AGREEMENT_HEADER)
-_TOKEN = re.compile(r'^\(([^)]*)\)((?:;[a-z0-9*_.-]+=(?:"[^"\\]*"|-?[0-9]+))*)$')
+_TOKEN = re.compile(r'^\(([^)]*)\)((?:;[a-z0-9*_.-]+=(?:"[^"\\]*"|-?[0-9]+))*)\Z')
 _PARAM = re.compile(r';([a-z0-9*_.-]+)=("[^"\\]*"|-?[0-9]+)')
 _NONCE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 

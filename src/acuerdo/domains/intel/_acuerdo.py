@@ -20,8 +20,8 @@ from acuerdo.ledger.types import RECORD_TYPES
 SCO_EXTENSION_IDS: Mapping[str, str] = {
     t.name: t.extension_id for t in RECORD_TYPES if t.extension_type == "new-sco"
 }
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
-_ICAO24 = re.compile(r"^[0-9a-f]{6}$")
+_COUNTRY = re.compile(r"^[A-Z]{2}\Z")
+_ICAO24 = re.compile(r"^[0-9a-f]{6}\Z")
 
 
 def _normalised(normalize: Callable[[str], str | None], what: str) -> Checker:

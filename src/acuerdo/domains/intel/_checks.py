@@ -21,17 +21,17 @@ from acuerdo.ledger.stix import ID_RE, TIMESTAMP_RE, StixError, parse_timestamp
 Checker = Callable[[Any], "str | None"]
 
 MAX_INT = 2**53 - 1  # STIX integers; the canonical form rejects larger ones anyway
-_DICT_KEY = re.compile(r"^[a-zA-Z0-9_-]{1,250}$")
-_HEX = re.compile(r"^(?:[0-9a-fA-F]{2})*$")
+_DICT_KEY = re.compile(r"^[a-zA-Z0-9_-]{1,250}\Z")
+_HEX = re.compile(r"^(?:[0-9a-fA-F]{2})*\Z")
 _HASH_FORMATS = {
-    "MD5": re.compile(r"^[a-fA-F0-9]{32}$"),
-    "SHA-1": re.compile(r"^[a-fA-F0-9]{40}$"),
-    "SHA-256": re.compile(r"^[a-fA-F0-9]{64}$"),
-    "SHA-512": re.compile(r"^[a-fA-F0-9]{128}$"),
-    "SHA3-256": re.compile(r"^[a-fA-F0-9]{64}$"),
-    "SHA3-512": re.compile(r"^[a-fA-F0-9]{128}$"),
-    "SSDEEP": re.compile(r"^[a-zA-Z0-9/+:.]{1,128}$"),
-    "TLSH": re.compile(r"^(?:T1)?[a-fA-F0-9]{70}$"),
+    "MD5": re.compile(r"^[a-fA-F0-9]{32}\Z"),
+    "SHA-1": re.compile(r"^[a-fA-F0-9]{40}\Z"),
+    "SHA-256": re.compile(r"^[a-fA-F0-9]{64}\Z"),
+    "SHA-512": re.compile(r"^[a-fA-F0-9]{128}\Z"),
+    "SHA3-256": re.compile(r"^[a-fA-F0-9]{64}\Z"),
+    "SHA3-512": re.compile(r"^[a-fA-F0-9]{128}\Z"),
+    "SSDEEP": re.compile(r"^[a-zA-Z0-9/+:.]{1,128}\Z"),
+    "TLSH": re.compile(r"^(?:T1)?[a-fA-F0-9]{70}\Z"),
 }
 
 

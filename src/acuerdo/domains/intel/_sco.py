@@ -39,7 +39,7 @@ from acuerdo.domains.intel._spec import (
 from acuerdo.ledger.types import RECORD_TYPES
 
 ACUERDO_SCO_TYPES = frozenset(t.name for t in RECORD_TYPES if t.extension_type == "new-sco")
-_MAC = re.compile(r"^(?:[0-9a-f]{2}:){5}[0-9a-f]{2}$")
+_MAC = re.compile(r"^(?:[0-9a-f]{2}:){5}[0-9a-f]{2}\Z")
 _PORT = integer(0, 65535)
 _UINT = integer(0)
 _ADDR = ("ipv4-addr", "ipv6-addr", "mac-addr", "domain-name")

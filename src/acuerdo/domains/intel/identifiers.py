@@ -34,8 +34,8 @@ def normalize_phone(value: str, region: str | None = None) -> str | None:
 
 # --- ships --------------------------------------------------------------------------------
 
-_IMO = re.compile(r"^(?:IMO)?\s*([0-9]{7})$")
-_MMSI = re.compile(r"^[0-9]{9}$")
+_IMO = re.compile(r"^(?:IMO)?\s*([0-9]{7})\Z")
+_MMSI = re.compile(r"^[0-9]{9}\Z")
 
 
 def normalize_imo(value: str) -> str | None:
@@ -58,11 +58,11 @@ def normalize_mmsi(value: str) -> str | None:
 
 # ICAO nationality marks (Annex 7 / ITU call-sign blocks) -> ISO 3166 alpha-2, with the
 # shape of the registration mark that follows for the countries that fix one.
-_LETTERS3 = re.compile(r"^[A-Z]{3}$")
-_ALNUM = re.compile(r"^[A-Z0-9]{1,5}$")
-_US = re.compile(r"^[1-9](?:[0-9]{0,4}|[0-9]{0,3}[A-HJ-NP-Z]|[0-9]{0,2}[A-HJ-NP-Z]{2})$")
-_COLOMBIA = re.compile(r"^[0-9]{3,4}[A-Z]?$")
-_CANADA = re.compile(r"^[A-Z]{4}$")
+_LETTERS3 = re.compile(r"^[A-Z]{3}\Z")
+_ALNUM = re.compile(r"^[A-Z0-9]{1,5}\Z")
+_US = re.compile(r"^[1-9](?:[0-9]{0,4}|[0-9]{0,3}[A-HJ-NP-Z]|[0-9]{0,2}[A-HJ-NP-Z]{2})\Z")
+_COLOMBIA = re.compile(r"^[0-9]{3,4}[A-Z]?\Z")
+_CANADA = re.compile(r"^[A-Z]{4}\Z")
 _AIRCRAFT_PREFIXES: dict[str, tuple[str, re.Pattern[str]]] = {
     "ZP": ("PY", _LETTERS3), "N": ("US", _US),
     "PP": ("BR", _LETTERS3), "PR": ("BR", _LETTERS3), "PS": ("BR", _LETTERS3),
@@ -107,13 +107,13 @@ def normalize_aircraft(value: str) -> str | None:
 # --- vehicle plates -----------------------------------------------------------------------
 
 _PLATE_LAYOUTS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("AR", re.compile(r"^[A-Z]{2}[0-9]{3}[A-Z]{2}$")),  # Mercosur, Argentina
-    ("BR", re.compile(r"^[A-Z]{3}[0-9][A-Z][0-9]{2}$")),  # Mercosur, Brazil
-    ("PY", re.compile(r"^[A-Z]{4}[0-9]{3}$")),  # Mercosur, Paraguay
-    ("UY", re.compile(r"^[A-Z]{3}[0-9]{4}$")),  # Mercosur, Uruguay (and Brazil before 2018)
-    ("", re.compile(r"^[A-Z]{3}[0-9]{3}$")),  # Argentina and Paraguay before Mercosur
+    ("AR", re.compile(r"^[A-Z]{2}[0-9]{3}[A-Z]{2}\Z")),  # Mercosur, Argentina
+    ("BR", re.compile(r"^[A-Z]{3}[0-9][A-Z][0-9]{2}\Z")),  # Mercosur, Brazil
+    ("PY", re.compile(r"^[A-Z]{4}[0-9]{3}\Z")),  # Mercosur, Paraguay
+    ("UY", re.compile(r"^[A-Z]{3}[0-9]{4}\Z")),  # Mercosur, Uruguay (and Brazil before 2018)
+    ("", re.compile(r"^[A-Z]{3}[0-9]{3}\Z")),  # Argentina and Paraguay before Mercosur
 )
-_BRAZIL_OLD = re.compile(r"^([A-Z]{3})([0-9])([0-9])([0-9]{2})$")
+_BRAZIL_OLD = re.compile(r"^([A-Z]{3})([0-9])([0-9])([0-9]{2})\Z")
 
 
 def vehicle_plate(value: str, country: str | None = None) -> tuple[str, str] | None:
