@@ -32,6 +32,7 @@ from acuerdo.ledger.keys import KeyPurpose
 from acuerdo.ledger.reader import CursorCodec, RecordReader
 from acuerdo.ledger.record import Draft, RecordError, prepare
 from acuerdo.ledger.schema import upgrade
+from acuerdo.ledger.sign_ahead import SignedAhead
 from acuerdo.ledger.signer_process import SigningProcess
 from acuerdo.ledger.signing import sign_hashes
 from acuerdo.ledger.tables import ledger
@@ -294,12 +295,14 @@ class Node:
         *,
         user: User | None,
         prepared: Sequence[Draft] | None = None,
+        signed_ahead: SignedAhead | None = None,
     ) -> list[Appended]:
         """Check, mark, sign and append objects as one all-or-nothing job.
 
         A version the gate would release to no one (wrongly marked, or withheld even from its
         author) is refused before anything is written. `prepared` passes drafts a caller has
-        already made with `prepare` from these objects, so they are not checked twice.
+        already made with `prepare` from these objects, so they are not checked twice, and
+        `signed_ahead` the signatures `sign_ahead` began for the first of them.
         """
         author = user.principal if user else None
         drafts = list(prepared) if prepared is not None else await self.prepare_all(objs)
@@ -309,7 +312,11 @@ class Node:
                 await check(self, d, drafts)
             for author_check in self.author_checks.get(d.object_type, ()):
                 await author_check(self, d, drafts, user)
-        signatures = await self._sign([d.sha256 for d, _ in versions])
+        hashes = [d.sha256 for d, _ in versions]
+        if signed_ahead is not None:
+            signatures = await signed_ahead.take(hashes, self._sign)
+        else:
+            signatures = await self._sign(hashes)
         signed = [
             Signed(d, env, sig, self.party, author, applied)
             for (d, applied), (env, sig) in zip(versions, signatures, strict=True)
@@ -347,6 +354,10 @@ class Node:
                 admitted.add(key)
             versions.append((d, applied))
         return versions
+
+    def sign_ahead(self, drafts: Sequence[Draft]) -> SignedAhead:
+        """Begin signing drafts that a later `write` will hold first (`ledger.sign_ahead`)."""
+        return SignedAhead([d.sha256 for d in drafts], self._sign([d.sha256 for d in drafts]))
 
     async def _sign(self, hashes: list[str]) -> list[tuple[bytes, bytes]]:
         """Envelopes and signatures of records, given the SHA-256 of their canonical bytes.
