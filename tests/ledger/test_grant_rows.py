@@ -31,12 +31,12 @@ def _table(rows: list[list[Any]], grouped: bool) -> list[tuple[Any, ...]]:
         db: Any = raw.driver_connection
         dialect = sqlite_dialect.dialect(paramstyle="qmark")
         if grouped:
-            sql, params = rowio._grant_statement(dialect, [list(r) for r in rows])
-            assert "json_each" in sql
+            statements = rowio.grant_statements(dialect, [list(r) for r in rows])
+            assert all("json_each" in sql for sql, _ in statements)
         else:
-            sql = rowio.insert_sql(dialect, "grants", GRANT_COLUMNS)
-            params = [tuple(r) for r in rows]
-        db.executemany(sql, params)
+            statements = [(rowio.insert_sql(dialect, "grants", GRANT_COLUMNS), rows)]
+        for sql, params in statements:
+            db.executemany(sql, [tuple(p) for p in params])
         out = db.execute(
             "SELECT token, seq, object_type, channels, current, typeof(seq), typeof(channels),"
             " typeof(current) FROM grants ORDER BY token, seq"
@@ -77,6 +77,15 @@ def test_grouped_grant_rows_store_what_row_by_row_stores(
         for seq, grants_of in versions
         for token, otype, channels, current in grants_of
     ]
+    assert _table(rows, grouped=True) == _table(rows, grouped=False)
+
+
+def test_more_groups_than_one_statement_holds() -> None:
+    rows = [
+        [TOKENS[i % 5], 1000 + i, TYPES[i % 3], i, i % 2 == 0]
+        for i in range(2 * grant_groups.GROUPS_A_STATEMENT + 7)
+    ]
+    assert len(rowio.grant_statements(sqlite_dialect.dialect(paramstyle="qmark"), rows)) == 3
     assert _table(rows, grouped=True) == _table(rows, grouped=False)
 
 

@@ -17,6 +17,7 @@ input) with placeholders for every value; hence the S608 exemptions below.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -355,15 +356,23 @@ async def load_state(
     return state
 
 
-def _grant_statement(d: Dialect, rows: list[list[Any]]) -> tuple[str, Rows]:
-    """The batch's grant rows as one executemany: grouped on SQLite (`grant_groups`)."""
-    if d.paramstyle == "qmark" and JSON_EACH:
-        return grouped_grants(rows)
-    return _insert_sql(d, "grants", staging.GRANT_COLUMNS), [tuple(r) for r in rows]
+def grant_statements(d: Dialect, rows: list[list[Any]]) -> list[tuple[str, Rows]]:
+    """The batch's grant rows as (statement, parameter tuples) to executemany: grouped into
+    one C call on SQLite (`grant_groups`), else one row a tuple."""
+    if _grouped(d):
+        return list(grouped_grants(rows))
+    return [(_insert_sql(d, "grants", staging.GRANT_COLUMNS), [tuple(r) for r in rows])]
 
 
-def _statements(d: Dialect, stage: Stage, state: BatchState) -> list[tuple[str, Rows]]:
-    """Every (statement, rows) the batch needs, in order, skipping empty ones."""
+def _grouped(d: Dialect) -> bool:
+    return d.paramstyle == "qmark" and JSON_EACH
+
+
+def _statements(
+    d: Dialect, stage: Stage, state: BatchState, *, grants: bool = True
+) -> list[tuple[str, Rows]]:
+    """Every (statement, rows) the batch needs, in order, skipping empty ones; the grants
+    last, unless `grants` is False."""
     new_rows, upd_rows = object_rows(stage, state)
     refs_sql = _insert_sql(d, "refs", staging.REFS_COLUMNS, " ON CONFLICT DO NOTHING")
     plan: list[tuple[str, Rows]] = [
@@ -371,11 +380,12 @@ def _statements(d: Dialect, stage: Stage, state: BatchState) -> list[tuple[str, 
         (_insert_sql(d, "objects", staging.OBJECT_COLUMNS), new_rows),
         (_update_sql(d, "objects", staging.OBJECT_COLUMNS[1:], "object_id"), upd_rows),
         (_uncurrent_sql(d), stage.uncurrent),
-        _grant_statement(d, stage.grant_rows),
         (refs_sql, list(stage.refs_rows)),
         (_insert_sql(d, "audit", AUDIT_COLUMNS), stage.audit_rows),
         (_insert_sql(d, "quarantine", staging.QUARANTINE_COLUMNS), stage.quarantine_rows),
     ]
+    if grants and stage.grant_rows:
+        plan += grant_statements(d, stage.grant_rows)
     return [(sql, rows) for sql, rows in plan if rows]
 
 
@@ -384,12 +394,29 @@ def _write_sqlite(statements: list[tuple[str, Rows]], db: Any) -> None:
         db.executemany(sql, rows)
 
 
-async def write_rows(conn: AsyncConnection, stage: Stage, state: BatchState) -> None:
-    """Write every staged row: one executemany per table, in one hop on SQLite."""
-    statements = _statements(conn.dialect, stage, state)
+async def write_rows(
+    conn: AsyncConnection, stage: Stage, state: BatchState, *, grants_apart: bool = False
+) -> asyncio.Future[None] | None:
+    """Write every staged row: one executemany per table, in one hop on SQLite.
+
+    With `grants_apart` on SQLite, the grants go in a second hop that is returned, not
+    awaited: one C call that releases the GIL (`grant_groups`), run by the driver's thread
+    while the caller's Python goes on (the projectors' planning). Whatever the caller sends
+    the connection next runs after it (the driver's queue is first in, first out); the
+    caller awaits it before committing. Rows bound one by one (executemany) are never left
+    running so: the GIL would pass back and forth at every row.
+    """
     run = await driver_thread(conn)
-    if run is not None:
-        await run(_write_sqlite, statements)
-        return
-    for sql, rows in statements:
-        await conn.exec_driver_sql(sql, rows)
+    if run is None:
+        for sql, rows in _statements(conn.dialect, stage, state):
+            await conn.exec_driver_sql(sql, rows)
+        return None
+    apart = grants_apart and bool(stage.grant_rows) and _grouped(conn.dialect)
+    await run(_write_sqlite, _statements(conn.dialect, stage, state, grants=not apart))
+    if not apart:
+        return None
+    pending = asyncio.ensure_future(
+        run(_write_sqlite, grant_statements(conn.dialect, stage.grant_rows))
+    )
+    await asyncio.sleep(0)  # in the driver's queue before the caller's next statement
+    return pending

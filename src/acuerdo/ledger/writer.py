@@ -340,13 +340,21 @@ class LedgerWriter:
 
 
 async def flush(conn: AsyncConnection, stage: Stage, state: BatchState, ctx: WriterContext) -> None:
-    """Write every staged row, then recompute grants of what refers to changed objects."""
-    await write_rows(conn, stage, state)
-    regranted = needs_propagation(stage, state)
-    if regranted:
-        await propagate(conn, stage.changed, state.catalog, ctx.policy)
-    if stage.projected:
-        stage.facts.regranted = regranted
-        stage.facts.referenced = state.referenced
-        for projector in ctx.projectors:
-            await projector.project(conn, conn.dialect.name, stage.projected)
+    """Write every staged row, then recompute grants of what refers to changed objects and
+    project; the grants go last, in C, beside the projectors' Python (`write_rows`)."""
+    grants_pending = await write_rows(conn, stage, state, grants_apart=True)
+    try:
+        regranted = needs_propagation(stage, state)
+        if regranted:
+            await propagate(conn, stage.changed, state.catalog, ctx.policy)
+        if stage.projected:
+            stage.facts.regranted = regranted
+            stage.facts.referenced = state.referenced
+            for projector in ctx.projectors:
+                await projector.project(conn, conn.dialect.name, stage.projected)
+    except BaseException:
+        if grants_pending is not None:
+            await asyncio.gather(grants_pending, return_exceptions=True)
+        raise
+    if grants_pending is not None:
+        await grants_pending
