@@ -64,6 +64,12 @@ def _tune_writer_connection(cache_mib: int, db: Any) -> None:
     db.execute(f"PRAGMA cache_size=-{int(cache_mib) * 1024}")
 
 
+# A large batch's staged rows and versions are hundreds of thousands of objects, whose freeing
+# took ~0.1 s of the event loop between two transactions (at 21,000 versions a batch): they
+# are kept until the writer next waits for the checkpointer, which has the loop idle for as
+# long, or until this many batches are kept (an import waits every other batch).
+SPENT_MAX = 2
+
 Outcome = list[Appended] | BaseException
 Staged = tuple[BatchState, Stage, list[Outcome]]
 
@@ -97,6 +103,9 @@ class LedgerWriter:
         self._ahead: Ahead | None = None  # the next batch, taken while one committed
         self._held: Job | None = None  # taken from the queue, waits for the next batch
         self.staged_ahead = 0  # batches written as staged while the one before committed
+        # What the last transactions were made of, kept to be freed while the writer waits
+        # for the checkpointer (in `_commit`) rather than between two transactions.
+        self._spent: list[tuple[object, ...]] = []
         # The writer's connection, kept between transactions: a checkout from the pool and
         # its return cost more CPU than a one-record transaction's own statements.
         self._conn: AsyncConnection | None = None
@@ -121,6 +130,7 @@ class LedgerWriter:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        self._spent.clear()
         await self._release()
         if self.checkpointer is not None:
             await asyncio.to_thread(self.checkpointer.stop)
@@ -251,6 +261,7 @@ class LedgerWriter:
             finally:
                 for _ in jobs:
                     self._queue.task_done()
+            self._spent.append((ahead, jobs))
 
     async def _commit(self, jobs: list[Job], ahead: Ahead | None = None) -> list[Outcome]:
         ctx = self._context
@@ -264,7 +275,10 @@ class LedgerWriter:
         ckpt = self.checkpointer
         if ckpt is not None and ckpt.log_is_long:
             # Let the checkpointer finish copying, so this transaction starts the log over.
+            self._spent.clear()
             await asyncio.to_thread(ckpt.caught_up, 5.0)
+        elif ckpt is None or len(self._spent) > 2 * SPENT_MAX:  # two entries a batch
+            self._spent.clear()
         try:
             if ahead is not None and ahead.staged is not None:
                 state, stage, outcomes = ahead.staged
@@ -293,6 +307,7 @@ class LedgerWriter:
             await self._release()
             raise
         ctx.after_commit(stage.definitions)
+        self._spent.append((state, stage))
         return outcomes
 
     async def _stage(self, conn: AsyncConnection, jobs: list[Job], *, begin: bool = True) -> Staged:
