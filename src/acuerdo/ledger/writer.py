@@ -293,11 +293,12 @@ class LedgerWriter:
                 if not isinstance(outcome, BaseException):
                     for step in job.in_transaction:
                         await step(conn)
+            nudged = False
             if self._engines.dialect == "sqlite" and not stage.definitions:
-                await self._commit_reading_ahead(conn)
+                nudged = await self._commit_reading_ahead(conn)
             else:
                 await conn.commit()
-            if self.checkpointer is not None:
+            if self.checkpointer is not None and not nudged:
                 self.checkpointer.nudge()
         except BaseException:
             # Closing the connection rolls the transaction back, and a broken connection
@@ -316,29 +317,44 @@ class LedgerWriter:
         state = await load_state(conn, self._engines.dialect, jobs, self._context, begin=begin)
         return self._stage_read(jobs, state)
 
-    async def _commit_reading_ahead(self, conn: AsyncConnection) -> None:
+    async def _commit_reading_ahead(self, conn: AsyncConnection) -> bool:
         """Commit; if jobs are waiting, read what they need first (inside this transaction,
         so the reads see its rows) and stage them while the commit runs in the driver's
-        thread. `_commit` writes them next if nothing else wrote in between.
+        thread. `_commit` writes them next if nothing else wrote in between. True when the
+        checkpointer was nudged (from the driver's thread, as soon as the commit is done).
 
         The commit (~15 % of a batch at 1,000,000 records) is C code that releases the GIL,
         and staging is Python in this thread: the two overlap instead of taking turns. A
         batch that adds marking definitions commits first (the catalog changes on commit).
+        The checkpointer's pass begins when the commit ends, not once the staging has (the
+        next transaction may have to wait for that pass: see `checkpoint`).
         """
         if not self._waiting():
             await conn.commit()
-            return
+            return False
         self._ahead = Ahead(self._take_waiting([self._next_job()]))
         state = await load_state(conn, self._engines.dialect, self._ahead.jobs, self._context,
                                  begin=False)  # fmt: skip
+        ckpt = self.checkpointer
+        run = await driver_thread(conn) if ckpt is not None else None
         committing = asyncio.ensure_future(conn.commit())
-        # Let the commit reach the driver's queue before this thread is busy staging.
+        # Let the commit reach the driver's queue before this thread is busy staging, and
+        # the nudge after it.
         await asyncio.sleep(0)
+        nudging = None
+        if run is not None and ckpt is not None:
+            nudging = asyncio.ensure_future(run(_nudge, ckpt))
+            await asyncio.sleep(0)
         staged = None
         with contextlib.suppress(Exception):  # staged again, and failed properly, next turn
             staged = self._stage_read(self._ahead.jobs, state)
-        await committing
+        try:
+            await committing
+        finally:
+            if nudging is not None:
+                await nudging
         self._ahead.staged = staged
+        return nudging is not None
 
     def _stage_read(self, jobs: list[Job], state: BatchState) -> Staged:
         """Stage the jobs on what was read for them."""
@@ -352,6 +368,11 @@ class LedgerWriter:
             except WriteRefused as exc:
                 outcomes.append(exc)
         return state, stage, outcomes
+
+
+def _nudge(checkpointer: WalCheckpointer, _db: object) -> None:
+    """Run in the driver's thread right after a commit: the checkpointer may copy it now."""
+    checkpointer.nudge()
 
 
 async def flush(conn: AsyncConnection, stage: Stage, state: BatchState, ctx: WriterContext) -> None:
