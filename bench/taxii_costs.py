@@ -67,7 +67,7 @@ def _timed(name: str, fn: Callable[..., Any], clock: Callable[[], float]) -> Cal
 def instrument(node: Node) -> None:
     """Wrap the steps of one write so their CPU time is summed (awaits are not counted
     as the step's own: the async steps await nothing but the database thread)."""
-    from acuerdo.ledger import rowio, signing, writer
+    from acuerdo.ledger import batch_rows, rowio, signing, writer
     from acuerdo.ledger import staging as staging_mod
 
     clock = time.process_time
@@ -83,7 +83,7 @@ def instrument(node: Node) -> None:
     node_mod.sign_many = signing.sign_many
     writer.stage_job = _timed("staging", staging_mod.stage_job, clock)
     writer.load_state = _timed("load_state", rowio.load_state, clock)
-    writer.write_rows = _timed("write_rows", rowio.write_rows, clock)
+    writer.write_rows = _timed("write_rows", batch_rows.write_rows, clock)
     node.writer._commit = _timed("writer transaction", node.writer._commit, clock)  # type: ignore[method-assign]
     from acuerdo.api.taxii.status import StatusStore
 

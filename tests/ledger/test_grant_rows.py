@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
-from acuerdo.ledger import grant_groups, rowio
+from acuerdo.ledger import batch_rows, grant_groups, rowio
 from acuerdo.ledger.staging import GRANT_COLUMNS
 from acuerdo.ledger.tables import grants
 
@@ -31,7 +31,7 @@ def _table(rows: list[list[Any]], grouped: bool) -> list[tuple[Any, ...]]:
         db: Any = raw.driver_connection
         dialect = sqlite_dialect.dialect(paramstyle="qmark")
         if grouped:
-            statements = rowio.grant_statements(dialect, [list(r) for r in rows])
+            statements = batch_rows.grant_statements(dialect, [list(r) for r in rows])
             assert all("json_each" in sql for sql, _ in statements)
         else:
             statements = [(rowio.insert_sql(dialect, "grants", GRANT_COLUMNS), rows)]
@@ -85,7 +85,7 @@ def test_more_groups_than_one_statement_holds() -> None:
         [TOKENS[i % 5], 1000 + i, TYPES[i % 3], i, i % 2 == 0]
         for i in range(2 * grant_groups.GROUPS_A_STATEMENT + 7)
     ]
-    assert len(rowio.grant_statements(sqlite_dialect.dialect(paramstyle="qmark"), rows)) == 3
+    assert len(batch_rows.grant_statements(sqlite_dialect.dialect(paramstyle="qmark"), rows)) == 3
     assert _table(rows, grouped=True) == _table(rows, grouped=False)
 
 

@@ -8,7 +8,7 @@ each group carries its versions' seqs as one JSON array that SQLite expands itse
 (`json_each`, built in since 3.38), and the groups go in one statement: no row bound in
 Python, and the GIL left for the event loop (the grants insert of that import went from 3.3
 to 1.7 s). The writer sends them apart from its other rows, so that its projectors' Python
-runs while SQLite inserts them (`rowio.write_rows`).
+runs while SQLite inserts them (`batch_rows.write_rows`).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The writer's database I/O: read a batch's heads and objects, write its staged rows.
+"""The writer's database I/O: read a batch's heads and objects (`batch_rows` writes its rows).
 
 Few statements, each doing a lot: the heads (ledger, audit chain) come in one SELECT, the
 touched objects in one more, and the staged rows go out with one driver-level executemany
@@ -17,7 +17,6 @@ input) with placeholders for every value; hence the S608 exemptions below.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -27,10 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from acuerdo.ledger import audit as audit_chain
 from acuerdo.ledger import staging
-from acuerdo.ledger.audit_staging import AUDIT_COLUMNS
 from acuerdo.ledger.engine import lock_for_writing
-from acuerdo.ledger.grant_groups import JSON_EACH, grouped_grants
-from acuerdo.ledger.staging import BatchState, ObjectState, Stage, object_rows
+from acuerdo.ledger.staging import BatchState, ObjectState
 from acuerdo.ledger.writes import Job, WriterContext
 
 CHUNK = 500
@@ -54,22 +51,6 @@ def _insert_sql(dialect: Dialect, table: str, columns: tuple[str, ...], suffix: 
     names = ", ".join(quote(c) for c in columns)
     marks = ", ".join(_marks(dialect, len(columns)))
     return f"INSERT INTO {quote(table)} ({names}) VALUES ({marks}){suffix}"  # noqa: S608
-
-
-@lru_cache(maxsize=16)
-def _update_sql(dialect: Dialect, table: str, columns: tuple[str, ...], key: str) -> str:
-    """UPDATE table SET columns... WHERE key = the last parameter."""
-    quote = dialect.identifier_preparer.quote
-    marks = _marks(dialect, len(columns) + 1)
-    sets = ", ".join(f"{quote(c)} = {m}" for c, m in zip(columns, marks, strict=False))
-    return f"UPDATE {quote(table)} SET {sets} WHERE {quote(key)} = {marks[-1]}"  # noqa: S608
-
-
-@lru_cache(maxsize=4)
-def _uncurrent_sql(dialect: Dialect) -> str:
-    """Clear one token's `current` flag on an older version."""
-    a, b, c = _marks(dialect, 3)
-    return f"UPDATE grants SET current = {a} WHERE token = {b} AND seq = {c}"  # noqa: S608
 
 
 def _key_in(dialect: Dialect, key: str, n: int, start: int = 1) -> str:
@@ -354,69 +335,3 @@ async def load_state(
     for oid, token, seq, key in current_rows:
         state.token_current[(oid, token)] = (int(seq), key)
     return state
-
-
-def grant_statements(d: Dialect, rows: list[list[Any]]) -> list[tuple[str, Rows]]:
-    """The batch's grant rows as (statement, parameter tuples) to executemany: grouped into
-    one C call on SQLite (`grant_groups`), else one row a tuple."""
-    if _grouped(d):
-        return list(grouped_grants(rows))
-    return [(_insert_sql(d, "grants", staging.GRANT_COLUMNS), [tuple(r) for r in rows])]
-
-
-def _grouped(d: Dialect) -> bool:
-    return d.paramstyle == "qmark" and JSON_EACH
-
-
-def _statements(
-    d: Dialect, stage: Stage, state: BatchState, *, grants: bool = True
-) -> list[tuple[str, Rows]]:
-    """Every (statement, rows) the batch needs, in order, skipping empty ones; the grants
-    last, unless `grants` is False."""
-    new_rows, upd_rows = object_rows(stage, state)
-    refs_sql = _insert_sql(d, "refs", staging.REFS_COLUMNS, " ON CONFLICT DO NOTHING")
-    plan: list[tuple[str, Rows]] = [
-        (_insert_sql(d, "ledger", staging.LEDGER_COLUMNS), stage.ledger_rows),
-        (_insert_sql(d, "objects", staging.OBJECT_COLUMNS), new_rows),
-        (_update_sql(d, "objects", staging.OBJECT_COLUMNS[1:], "object_id"), upd_rows),
-        (_uncurrent_sql(d), stage.uncurrent),
-        (refs_sql, list(stage.refs_rows)),
-        (_insert_sql(d, "audit", AUDIT_COLUMNS), stage.audit_rows),
-        (_insert_sql(d, "quarantine", staging.QUARANTINE_COLUMNS), stage.quarantine_rows),
-    ]
-    if grants and stage.grant_rows:
-        plan += grant_statements(d, stage.grant_rows)
-    return [(sql, rows) for sql, rows in plan if rows]
-
-
-def _write_sqlite(statements: list[tuple[str, Rows]], db: Any) -> None:
-    for sql, rows in statements:
-        db.executemany(sql, rows)
-
-
-async def write_rows(
-    conn: AsyncConnection, stage: Stage, state: BatchState, *, grants_apart: bool = False
-) -> asyncio.Future[None] | None:
-    """Write every staged row: one executemany per table, in one hop on SQLite.
-
-    With `grants_apart` on SQLite, the grants go in a second hop that is returned, not
-    awaited: one C call that releases the GIL (`grant_groups`), run by the driver's thread
-    while the caller's Python goes on (the projectors' planning). Whatever the caller sends
-    the connection next runs after it (the driver's queue is first in, first out); the
-    caller awaits it before committing. Rows bound one by one (executemany) are never left
-    running so: the GIL would pass back and forth at every row.
-    """
-    run = await driver_thread(conn)
-    if run is None:
-        for sql, rows in _statements(conn.dialect, stage, state):
-            await conn.exec_driver_sql(sql, rows)
-        return None
-    apart = grants_apart and bool(stage.grant_rows) and _grouped(conn.dialect)
-    await run(_write_sqlite, _statements(conn.dialect, stage, state, grants=not apart))
-    if not apart:
-        return None
-    pending = asyncio.ensure_future(
-        run(_write_sqlite, grant_statements(conn.dialect, stage.grant_rows))
-    )
-    await asyncio.sleep(0)  # in the driver's queue before the caller's next statement
-    return pending

@@ -20,10 +20,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from acuerdo.ledger.audit import AuditEntry
+from acuerdo.ledger.batch_rows import write_rows
 from acuerdo.ledger.checkpoint import WalCheckpointer
 from acuerdo.ledger.engine import Engines
 from acuerdo.ledger.propagation import propagate
-from acuerdo.ledger.rowio import begin_if_unchanged, driver_thread, load_state, write_rows
+from acuerdo.ledger.rowio import begin_if_unchanged, driver_thread, load_state
 from acuerdo.ledger.staging import BatchState, Stage, needs_propagation, stage_job
 from acuerdo.ledger.writes import (
     Appended,
