@@ -8,10 +8,10 @@ that closing the node lets them all go.
 from __future__ import annotations
 
 import gc
-import uuid
 from pathlib import Path
 
 import pytest
+from test_durability import _indicator
 
 from acuerdo.ledger.staging import Stage
 from acuerdo.ledger.writer import SPENT_MAX
@@ -22,20 +22,6 @@ from acuerdo.settings import Settings
 def _live_stages() -> int:
     gc.collect()
     return sum(1 for o in gc.get_objects() if type(o) is Stage)
-
-
-def _indicator(i: int) -> dict[str, object]:
-    return {
-        "type": "indicator",
-        "spec_version": "2.1",
-        "id": f"indicator--{uuid.uuid4()}",
-        "created": "2026-07-01T00:00:00Z",
-        "modified": "2026-07-01T00:00:00Z",
-        "name": f"airstrip {i}",
-        "pattern": f"[ipv4-addr:value = '198.51.100.{i}']",
-        "pattern_type": "stix",
-        "valid_from": "2026-07-01T00:00:00Z",
-    }
 
 
 @pytest.mark.asyncio
