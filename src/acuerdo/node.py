@@ -313,10 +313,8 @@ class Node:
             for author_check in self.author_checks.get(d.object_type, ()):
                 await author_check(self, d, drafts, user)
         hashes = [d.sha256 for d, _ in versions]
-        if signed_ahead is not None:
-            signatures = await signed_ahead.take(hashes, self._sign)
-        else:
-            signatures = await self._sign(hashes)
+        ahead = signed_ahead
+        signatures = await (ahead.take(hashes, self._sign) if ahead else self._sign(hashes))
         signed = [
             Signed(d, env, sig, self.party, author, applied)
             for (d, applied), (env, sig) in zip(versions, signatures, strict=True)
@@ -357,7 +355,8 @@ class Node:
 
     def sign_ahead(self, drafts: Sequence[Draft]) -> SignedAhead:
         """Begin signing drafts that a later `write` will hold first (`ledger.sign_ahead`)."""
-        return SignedAhead([d.sha256 for d in drafts], self._sign([d.sha256 for d in drafts]))
+        hashes = [d.sha256 for d in drafts]
+        return SignedAhead(hashes, self._sign(hashes))
 
     async def _sign(self, hashes: list[str]) -> list[tuple[bytes, bytes]]:
         """Envelopes and signatures of records, given the SHA-256 of their canonical bytes.

@@ -68,7 +68,7 @@ def _tune_writer_connection(cache_mib: int, db: Any) -> None:
 # A large batch's staged rows and versions are hundreds of thousands of objects, whose freeing
 # took ~0.1 s of the event loop between two transactions (at 21,000 versions a batch): they
 # are kept until the writer next waits for the checkpointer, which has the loop idle for as
-# long, or until this many batches are kept (an import waits every other batch).
+# long, or until more than this many are kept (an import waits every other batch).
 SPENT_MAX = 2
 
 Outcome = list[Appended] | BaseException
@@ -262,7 +262,6 @@ class LedgerWriter:
             finally:
                 for _ in jobs:
                     self._queue.task_done()
-            self._spent.append((ahead, jobs))
 
     async def _commit(self, jobs: list[Job], ahead: Ahead | None = None) -> list[Outcome]:
         ctx = self._context
@@ -278,7 +277,7 @@ class LedgerWriter:
             # Let the checkpointer finish copying, so this transaction starts the log over.
             self._spent.clear()
             await asyncio.to_thread(ckpt.caught_up, 5.0)
-        elif ckpt is None or len(self._spent) > 2 * SPENT_MAX:  # two entries a batch
+        elif ckpt is None or len(self._spent) > SPENT_MAX:
             self._spent.clear()
         try:
             if ahead is not None and ahead.staged is not None:
@@ -309,7 +308,7 @@ class LedgerWriter:
             await self._release()
             raise
         ctx.after_commit(stage.definitions)
-        self._spent.append((state, stage))
+        self._spent.append((state, stage, jobs, ahead))
         return outcomes
 
     async def _stage(self, conn: AsyncConnection, jobs: list[Job], *, begin: bool = True) -> Staged:

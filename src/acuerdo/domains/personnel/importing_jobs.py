@@ -140,7 +140,8 @@ async def write_prepared(
 ) -> None:
     """Write prepared batches (dropping each once handed on), each order in the job of the
     last row that names it, then any order no batch names; count. `signed_ahead`: the
-    signatures `first_job_signed` began for the first job.
+    signatures `first_job_signed` began for the first job (the caller drops them if they
+    are not taken).
 
     An order goes with its last person because writing it sets the order window of its
     persons: in the transaction that inserts a person's row, the row is inserted with its
@@ -166,8 +167,6 @@ async def write_prepared(
             if progress:
                 progress("write", report.written_rows + report.unchanged_rows, total)
     finally:
-        if signed_ahead is not None:
-            signed_ahead.drop()
         await ahead.drain()
     left = list(orders.items())
     orders.clear()
